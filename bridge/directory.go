@@ -19,6 +19,9 @@ type Scope struct {
 	ExclusionFilter string
 	// DistributionLists includes groups without the security bit.
 	DistributionLists bool
+	// Attributes are extra LDAP attributes to fetch for users, beyond the
+	// default mapping's (custom mappings name them).
+	Attributes []string
 }
 
 // ServerInfo is what the rootDSE says about the domain controller.
