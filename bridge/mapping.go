@@ -1,0 +1,413 @@
+package bridge
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"sort"
+	"strings"
+	"time"
+)
+
+// The user mapping: which LDAP attribute (or constant) fills which SCIM
+// path. The default table is DESIGN.md's; custom mappings replace a default
+// row with the same path or add a row. Every path is set with setPath, so a
+// typed multi-valued path such as emails[type eq "home"].value creates or
+// updates the entry of that type.
+
+// mappingRow fills Path from the first of LDAP that has a value, or from
+// Value when LDAP is empty.
+type mappingRow struct {
+	Path  string
+	LDAP  []string
+	Value string
+}
+
+const (
+	pathWorkEmail = `emails[type eq "work"].value`
+	// pathOfficeLocation carries physicalDeliveryOfficeName. SCIM's address
+	// has no office attribute; DESIGN.md puts it on the work address as
+	// "location", beside locality and the rest.
+	pathOfficeLocation = `addresses[type eq "work"].location`
+)
+
+// defaultUserMapping is DESIGN.md's table. Two additions: displayName falls
+// back to cn (AD accounts made by scripts often have no displayName), and
+// st fills addresses[work].region, the field SCIM has for it.
+var defaultUserMapping = []mappingRow{
+	{Path: "userName", LDAP: []string{"userPrincipalName", "sAMAccountName"}},
+	{Path: "displayName", LDAP: []string{"displayName", "cn"}},
+	{Path: "name.givenName", LDAP: []string{"givenName"}},
+	{Path: "name.familyName", LDAP: []string{"sn"}},
+	{Path: pathWorkEmail, LDAP: []string{"mail"}},
+	{Path: `phoneNumbers[type eq "work"].value`, LDAP: []string{"telephoneNumber"}},
+	{Path: `phoneNumbers[type eq "mobile"].value`, LDAP: []string{"mobile"}},
+	{Path: "title", LDAP: []string{"title"}},
+	{Path: `addresses[type eq "work"].streetAddress`, LDAP: []string{"streetAddress"}},
+	{Path: `addresses[type eq "work"].locality`, LDAP: []string{"l"}},
+	{Path: `addresses[type eq "work"].region`, LDAP: []string{"st"}},
+	{Path: `addresses[type eq "work"].postalCode`, LDAP: []string{"postalCode"}},
+	{Path: `addresses[type eq "work"].country`, LDAP: []string{"c", "co"}},
+	{Path: pathOfficeLocation, LDAP: []string{"physicalDeliveryOfficeName"}},
+	{Path: SchemaEnterpriseUser + ":department", LDAP: []string{"department"}},
+	{Path: SchemaEnterpriseUser + ":organization", LDAP: []string{"company"}},
+	{Path: SchemaEnterpriseUser + ":employeeNumber", LDAP: []string{"employeeID"}},
+}
+
+// DefaultMappingAttributes are the LDAP attributes the default user mapping
+// and the engine read from user entries.
+func DefaultMappingAttributes() []string {
+	out := []string{"manager", "userAccountControl", "accountExpires"}
+	for _, r := range defaultUserMapping {
+		out = append(out, r.LDAP...)
+	}
+	return out
+}
+
+// Mapper turns AD entries into SCIM users and groups for one account's
+// settings. It is immutable and safe for concurrent use.
+type Mapper struct {
+	rows []mappingRow
+	// extra are the LDAP attributes custom mappings read.
+	extra []string
+}
+
+// NewMapper builds the mapping of s. Settings are validated before they are
+// stored; a custom path that still does not parse is ignored here rather
+// than failing every run.
+func NewMapper(s Settings) *Mapper {
+	m := &Mapper{rows: append([]mappingRow(nil), defaultUserMapping...)}
+	if s.Users.Mapping != MappingCustom {
+		return m
+	}
+	seen := map[string]bool{}
+	for _, cm := range s.Users.CustomMappings {
+		path, err := CanonicalUserPath(cm.SCIM)
+		if err != nil || IsReadOnlyUserPath(path) {
+			continue
+		}
+		row := mappingRow{Path: path, Value: cm.Value}
+		if cm.LDAP != "" {
+			row = mappingRow{Path: path, LDAP: []string{cm.LDAP}}
+			if k := strings.ToLower(cm.LDAP); !seen[k] {
+				seen[k] = true
+				m.extra = append(m.extra, cm.LDAP)
+			}
+		}
+		replaced := false
+		for i := range m.rows {
+			if strings.EqualFold(m.rows[i].Path, path) {
+				m.rows[i], replaced = row, true
+				break
+			}
+		}
+		if !replaced {
+			m.rows = append(m.rows, row)
+		}
+	}
+	return m
+}
+
+// Attributes are the LDAP attributes custom mappings need beyond the
+// default ones (for Scope.Attributes).
+func (m *Mapper) Attributes() []string { return append([]string(nil), m.extra...) }
+
+// Ref is an in-scope object that a DN can point at: a manager, a group
+// member, the OU a user sits in.
+type Ref struct {
+	ID   string
+	Kind EntryKind
+	Name string // displayName (userName when a user has none)
+}
+
+// Lookup resolves a DN to an in-scope object. The engine builds it from the
+// whole read, so references to objects read later resolve too.
+type Lookup func(dn string) (Ref, bool)
+
+// UserFacts are the values the mapping does not read from the entry.
+type UserFacts struct {
+	ID        string
+	Protected bool
+	Now       time.Time
+}
+
+// User maps one AD user entry. It fails when the entry has nothing to make
+// a userName from.
+func (m *Mapper) User(e Entry, f UserFacts, lookup Lookup) (User, error) {
+	attrs := map[string]any{}
+	for _, r := range m.rows {
+		v := r.Value
+		for _, a := range r.LDAP {
+			if v = strings.TrimSpace(e.Get(a)); v != "" {
+				break
+			}
+		}
+		if v == "" {
+			setPath(attrs, r.Path, nil)
+		} else {
+			setPath(attrs, r.Path, v)
+		}
+	}
+	if emails, ok := attrs["emails"].([]any); ok {
+		for _, x := range emails {
+			if em, ok := x.(map[string]any); ok && em["type"] == "work" && em["value"] != nil {
+				em["primary"] = true
+			}
+		}
+	}
+	userName, _ := attrs["userName"].(string)
+	if userName == "" {
+		return User{}, errNoUserName
+	}
+	active := !e.Disabled() && !e.Expired(f.Now)
+	status := StatusActive
+	if !active {
+		status = StatusDeactivated
+	}
+	attrs["active"] = active
+	attrs["externalId"] = e.GUID
+
+	if mgr := e.Get("manager"); mgr != "" {
+		if r, ok := lookup(mgr); ok && r.Kind == EntryUser {
+			ent := extension(attrs, SchemaEnterpriseUser)
+			ent["manager"] = map[string]any{"value": r.ID, "displayName": r.Name}
+		}
+	}
+	ext := extension(attrs, SchemaBridgeUser)
+	ext["dn"] = e.DN
+	ext["ouPath"] = OUPath(e.DN, false)
+	ext["kind"] = "user"
+	ext["status"] = string(status)
+	ext["protected"] = f.Protected
+	parent := ""
+	if r, ok := lookup(ParentDN(e.DN)); ok && r.Kind == EntryOU {
+		parent = r.ID
+		ext["parent"] = parent
+	}
+	displayName, _ := attrs["displayName"].(string)
+	u := User{
+		ID:          f.ID,
+		ExternalID:  e.GUID,
+		Source:      SourceAD,
+		UserName:    userName,
+		DisplayName: displayName,
+		Active:      active,
+		Status:      status,
+		DN:          e.DN,
+		OUPath:      OUPath(e.DN, false),
+		Attributes:  attrs,
+	}
+	u.Hash = contentHash(attrs, nil)
+	return u, nil
+}
+
+type mappingError string
+
+func (e mappingError) Error() string { return string(e) }
+
+const errNoUserName = mappingError("has neither a userPrincipalName nor a sAMAccountName to make a userName from")
+
+// GroupFacts are the values a group's mapping does not read from the entry.
+type GroupFacts struct {
+	ID        string
+	Kind      GroupKind
+	ParentID  string // OU groups: the parent OU group
+	Members   []Member
+	Protected bool
+}
+
+// Group maps an AD group or OU entry. Members are given sorted (by type,
+// then id) so the hash does not depend on the order AD returned them in.
+func (m *Mapper) Group(e Entry, f GroupFacts) Group {
+	name := ""
+	for _, a := range []string{"displayName", "cn", "ou", "name", "sAMAccountName"} {
+		if name = strings.TrimSpace(e.Get(a)); name != "" {
+			break
+		}
+	}
+	if name == "" {
+		name = RDNValue(e.DN)
+	}
+	self := f.Kind == KindOU
+	attrs := map[string]any{"displayName": name, "externalId": e.GUID}
+	ext := extension(attrs, SchemaBridgeGroup)
+	ext["dn"] = e.DN
+	ext["ouPath"] = OUPath(e.DN, self)
+	ext["kind"] = string(f.Kind)
+	ext["status"] = string(StatusActive)
+	ext["protected"] = f.Protected
+	if f.ParentID != "" {
+		ext["parent"] = f.ParentID
+	}
+	members := append([]Member(nil), f.Members...)
+	sortMembers(members)
+	g := Group{
+		ID:          f.ID,
+		ExternalID:  e.GUID,
+		Source:      SourceAD,
+		Kind:        f.Kind,
+		DisplayName: name,
+		DN:          e.DN,
+		ParentID:    f.ParentID,
+		Status:      StatusActive,
+		Attributes:  attrs,
+		Members:     members,
+	}
+	g.Hash = contentHash(attrs, members)
+	return g
+}
+
+func sortMembers(ms []Member) {
+	sort.Slice(ms, func(i, j int) bool {
+		if ms[i].Type != ms[j].Type {
+			return ms[i].Type > ms[j].Type // "User" before "Group"
+		}
+		return ms[i].ID < ms[j].ID
+	})
+}
+
+// mappingVersion is part of every hash: bump it when the mapping code
+// changes what it produces, so the next run rewrites every object once.
+const mappingVersion = "m1"
+
+// contentHash digests what the engine writes for an object. encoding/json
+// sorts map keys, so equal content gives equal hashes.
+func contentHash(attrs map[string]any, members []Member) string {
+	b, _ := json.Marshal(struct {
+		A map[string]any `json:"a"`
+		M []Member       `json:"m,omitempty"`
+	}{attrs, members})
+	sum := sha256.Sum256(b)
+	return mappingVersion + ":" + hex.EncodeToString(sum[:])
+}
+
+func extension(attrs map[string]any, urn string) map[string]any {
+	if m, ok := attrs[urn].(map[string]any); ok {
+		return m
+	}
+	m := map[string]any{}
+	attrs[urn] = m
+	return m
+}
+
+// setPath sets a canonical SCIM user path in attrs, or removes it when value
+// is nil. Supported forms: attr, attr.sub, coll[type eq "t"].sub, and any of
+// these after a schema URN and a colon. Empty objects and lists left by a
+// removal are removed too.
+func setPath(attrs map[string]any, path string, value any) {
+	for _, urn := range []string{SchemaEnterpriseUser, SchemaBridgeUser} {
+		if strings.HasPrefix(path, urn+":") {
+			inner, _ := attrs[urn].(map[string]any)
+			if inner == nil {
+				if value == nil {
+					return
+				}
+				inner = map[string]any{}
+				attrs[urn] = inner
+			}
+			setPath(inner, path[len(urn)+1:], value)
+			if len(inner) == 0 {
+				delete(attrs, urn)
+			}
+			return
+		}
+	}
+	if i := strings.Index(path, "["); i > 0 {
+		coll := path[:i]
+		rest := path[i:]
+		end := strings.Index(rest, "]")
+		typ := ""
+		if q := strings.Split(rest[:end], `"`); len(q) >= 2 {
+			typ = q[1]
+		}
+		sub := strings.TrimPrefix(rest[end+1:], ".")
+		if sub == "" {
+			sub = "value"
+		}
+		list, _ := attrs[coll].([]any)
+		idx := -1
+		for j, x := range list {
+			if m, ok := x.(map[string]any); ok && m["type"] == typ {
+				idx = j
+				break
+			}
+		}
+		if value == nil {
+			if idx < 0 {
+				return
+			}
+			m := list[idx].(map[string]any)
+			delete(m, sub)
+			if onlyMarkers(m) {
+				list = append(list[:idx:idx], list[idx+1:]...)
+			}
+			if len(list) == 0 {
+				delete(attrs, coll)
+			} else {
+				attrs[coll] = list
+			}
+			return
+		}
+		if idx < 0 {
+			list = append(list, map[string]any{"type": typ})
+			idx = len(list) - 1
+		}
+		list[idx].(map[string]any)[sub] = value
+		attrs[coll] = list
+		return
+	}
+	if i := strings.Index(path, "."); i > 0 {
+		parent, sub := path[:i], path[i+1:]
+		m, _ := attrs[parent].(map[string]any)
+		if m == nil {
+			if value == nil {
+				return
+			}
+			m = map[string]any{}
+			attrs[parent] = m
+		}
+		if value == nil {
+			delete(m, sub)
+			if len(m) == 0 {
+				delete(attrs, parent)
+			}
+		} else {
+			m[sub] = value
+		}
+		return
+	}
+	if value == nil {
+		delete(attrs, path)
+	} else {
+		attrs[path] = value
+	}
+}
+
+// onlyMarkers reports whether a multi-valued entry has nothing left but its
+// type and primary flag.
+func onlyMarkers(m map[string]any) bool {
+	for k := range m {
+		if k != "type" && k != "primary" {
+			return false
+		}
+	}
+	return true
+}
+
+// UserName is the userName the mapping gives e, "" when it gives none.
+func (m *Mapper) UserName(e Entry) string {
+	for _, r := range m.rows {
+		if r.Path != "userName" {
+			continue
+		}
+		if len(r.LDAP) == 0 {
+			return r.Value
+		}
+		for _, a := range r.LDAP {
+			if v := strings.TrimSpace(e.Get(a)); v != "" {
+				return v
+			}
+		}
+	}
+	return ""
+}
