@@ -1,0 +1,319 @@
+package db
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/scimbridge/scimbridge/bridge"
+)
+
+// batchSize rows per multi-row statement. 500 rows of the widest table
+// (users, 18 columns) stay far below SQLite's 32766 and PostgreSQL's 65535
+// bound parameters, and larger batches gain little.
+const batchSize = 500
+
+// Columns an upsert overwrites. id, account_id and created_at never change;
+// version is bumped separately. deleted_at and delete_reason are in the
+// list because the incoming row always carries them empty: upserting an
+// object brings it back from a soft delete.
+var (
+	userUpdateColumns = []string{"external_id", "source", "user_name", "user_name_lower", "display_name",
+		"active", "status", "dn", "ou_path", "attributes", "hash", "deleted_at", "delete_reason", "updated_at"}
+	groupUpdateColumns = []string{"external_id", "source", "kind", "display_name", "dn", "parent_id",
+		"status", "attributes", "hash", "deleted_at", "delete_reason", "updated_at"}
+)
+
+// upsert builds INSERT ... ON CONFLICT (id) DO UPDATE, restricted to rows of
+// the same account: an id that belongs to another account is left alone and
+// shows up as a missing row in RowsAffected, which Apply turns into
+// ErrConflict.
+func upsert(table string, cols []string) clause.OnConflict {
+	set := make([]clause.Assignment, 0, len(cols)+1)
+	for _, c := range cols {
+		set = append(set, clause.Assignment{Column: clause.Column{Name: c}, Value: clause.Column{Table: "excluded", Name: c}})
+	}
+	set = append(set, clause.Assignment{Column: clause.Column{Name: "version"}, Value: clause.Expr{SQL: table + ".version + 1"}})
+	return clause.OnConflict{
+		Columns:   []clause.Column{{Name: "id"}},
+		DoUpdates: set,
+		Where:     clause.Where{Exprs: []clause.Expression{clause.Expr{SQL: table + ".account_id = excluded.account_id"}}},
+	}
+}
+
+var (
+	userUpsert  = upsert("users", userUpdateColumns)
+	groupUpsert = upsert("groups", groupUpdateColumns)
+)
+
+// Apply writes one batch of a plan in a single transaction, in this order:
+// users, groups, memberships, deletions, events. Any failure rolls the
+// whole batch back. Group.Members is ignored here: only SetMembers changes
+// memberships.
+func (s *Store) Apply(ctx context.Context, account string, c bridge.Changes) error {
+	if account == "" {
+		return fmt.Errorf("db: apply: empty account: %w", bridge.ErrInvalid)
+	}
+	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := upsertUsers(tx, account, c.Users); err != nil {
+			return err
+		}
+		if err := upsertGroups(tx, account, c.Groups); err != nil {
+			return err
+		}
+		if err := setMembers(tx, account, c.SetMembers); err != nil {
+			return err
+		}
+		if err := softDelete(tx, account, "users", c.DeleteUsers); err != nil {
+			return err
+		}
+		if err := softDelete(tx, account, "groups", c.DeleteGroups); err != nil {
+			return err
+		}
+		return insertEvents(tx, account, c.Events)
+	})
+	return wrap("apply", err)
+}
+
+func checkUniqueIDs(kind string, n int, id func(int) string) error {
+	seen := make(map[string]struct{}, n)
+	for i := range n {
+		v := id(i)
+		if v == "" {
+			return fmt.Errorf("%s without id: %w", kind, bridge.ErrInvalid)
+		}
+		if _, dup := seen[v]; dup {
+			// PostgreSQL refuses to upsert one row twice in a statement.
+			return fmt.Errorf("%s %s appears twice in one batch: %w", kind, v, bridge.ErrInvalid)
+		}
+		seen[v] = struct{}{}
+	}
+	return nil
+}
+
+func upsertUsers(tx *gorm.DB, account string, users []bridge.User) error {
+	if err := checkUniqueIDs("user", len(users), func(i int) string { return users[i].ID }); err != nil {
+		return err
+	}
+	rows := make([]userRow, 0, min(len(users), batchSize))
+	for chunk := range slices.Chunk(users, batchSize) {
+		rows = rows[:0]
+		for _, u := range chunk {
+			r, err := userToRow(account, u)
+			if err != nil {
+				return err
+			}
+			rows = append(rows, r)
+		}
+		res := tx.Clauses(userUpsert).Create(&rows)
+		if res.Error != nil {
+			return fmt.Errorf("upsert users: %w", res.Error)
+		}
+		if res.RowsAffected != int64(len(rows)) {
+			return fmt.Errorf("upsert users: an id belongs to another account: %w", bridge.ErrConflict)
+		}
+	}
+	return nil
+}
+
+func upsertGroups(tx *gorm.DB, account string, groups []bridge.Group) error {
+	if err := checkUniqueIDs("group", len(groups), func(i int) string { return groups[i].ID }); err != nil {
+		return err
+	}
+	rows := make([]groupRow, 0, min(len(groups), batchSize))
+	for chunk := range slices.Chunk(groups, batchSize) {
+		rows = rows[:0]
+		for _, g := range chunk {
+			r, err := groupToRow(account, g)
+			if err != nil {
+				return err
+			}
+			rows = append(rows, r)
+		}
+		res := tx.Clauses(groupUpsert).Create(&rows)
+		if res.Error != nil {
+			return fmt.Errorf("upsert groups: %w", res.Error)
+		}
+		if res.RowsAffected != int64(len(rows)) {
+			return fmt.Errorf("upsert groups: an id belongs to another account: %w", bridge.ErrConflict)
+		}
+	}
+	return nil
+}
+
+// memberType canonicalises "user"/"group" to the SCIM spelling.
+func memberType(t string) (string, bool) {
+	switch {
+	case strings.EqualFold(t, "User"):
+		return "User", true
+	case strings.EqualFold(t, "Group"):
+		return "Group", true
+	}
+	return "", false
+}
+
+// setMembers replaces the members of each listed group. Every group and
+// member must be a live object of the account: a membership never points
+// across accounts or at a soft-deleted object.
+func setMembers(tx *gorm.DB, account string, set map[string][]bridge.Member) error {
+	if len(set) == 0 {
+		return nil
+	}
+	groupIDs := make([]string, 0, len(set))
+	for id := range set {
+		groupIDs = append(groupIDs, id)
+	}
+	slices.Sort(groupIDs)
+	if err := requireLive(tx, account, "groups", groupIDs, "group"); err != nil {
+		return err
+	}
+	for chunk := range slices.Chunk(groupIDs, batchSize) {
+		if err := tx.Where("account_id = ? AND group_id IN ?", account, chunk).Delete(&memberRow{}).Error; err != nil {
+			return fmt.Errorf("clear members: %w", err)
+		}
+	}
+
+	var rows []memberRow
+	var userIDs, memberGroupIDs []string
+	for _, gid := range groupIDs {
+		seen := make(map[string]struct{}, len(set[gid]))
+		for _, m := range set[gid] {
+			t, ok := memberType(m.Type)
+			if !ok || m.ID == "" {
+				return fmt.Errorf("group %s: member %q of type %q: %w", gid, m.ID, m.Type, bridge.ErrInvalid)
+			}
+			if _, dup := seen[m.ID]; dup {
+				continue
+			}
+			seen[m.ID] = struct{}{}
+			rows = append(rows, memberRow{AccountID: account, GroupID: gid, MemberID: m.ID, MemberType: t})
+			if t == "User" {
+				userIDs = append(userIDs, m.ID)
+			} else {
+				memberGroupIDs = append(memberGroupIDs, m.ID)
+			}
+		}
+	}
+	if err := requireLive(tx, account, "users", dedupe(userIDs), "member user"); err != nil {
+		return err
+	}
+	if err := requireLive(tx, account, "groups", dedupe(memberGroupIDs), "member group"); err != nil {
+		return err
+	}
+	for chunk := range slices.Chunk(rows, batchSize) {
+		if err := tx.Create(&chunk).Error; err != nil {
+			return fmt.Errorf("insert members: %w", err)
+		}
+	}
+	return nil
+}
+
+func dedupe(ids []string) []string {
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
+// requireLive fails with ErrNotFound unless every id is a live (not
+// soft-deleted) row of table in account.
+func requireLive(tx *gorm.DB, account, table string, ids []string, what string) error {
+	for chunk := range slices.Chunk(ids, batchSize) {
+		var found []string
+		err := tx.Table(table).Where("account_id = ? AND id IN ? AND status <> ?", account, chunk, bridge.StatusDeleted).
+			Pluck("id", &found).Error
+		if err != nil {
+			return fmt.Errorf("check %ss: %w", what, err)
+		}
+		if len(found) == len(chunk) {
+			continue
+		}
+		have := make(map[string]bool, len(found))
+		for _, id := range found {
+			have[id] = true
+		}
+		for _, id := range chunk {
+			if !have[id] {
+				return fmt.Errorf("%s %s is not a live object of account %s: %w", what, id, account, bridge.ErrNotFound)
+			}
+		}
+	}
+	return nil
+}
+
+// softDelete marks objects deleted and removes their memberships: a
+// deleted user leaves every group, a deleted group loses its members and
+// leaves its parent groups. Deletions are grouped by (reason, time) so a
+// large batch costs one UPDATE per 500 objects.
+func softDelete(tx *gorm.DB, account, table string, dels []bridge.Deletion) error {
+	if len(dels) == 0 {
+		return nil
+	}
+	type key struct {
+		reason string
+		at     time.Time
+	}
+	byKey := map[key][]string{}
+	var order []key
+	for _, d := range dels {
+		if d.ID == "" {
+			return fmt.Errorf("delete from %s: empty id: %w", table, bridge.ErrInvalid)
+		}
+		at := norm(d.At)
+		if d.At.IsZero() {
+			at = now()
+		}
+		k := key{d.Reason, at}
+		if _, ok := byKey[k]; !ok {
+			order = append(order, k)
+		}
+		byKey[k] = append(byKey[k], d.ID)
+	}
+	t := now()
+	for _, k := range order {
+		for chunk := range slices.Chunk(dedupe(byKey[k]), batchSize) {
+			res := tx.Table(table).Where("account_id = ? AND id IN ?", account, chunk).Updates(map[string]any{
+				"status":        bridge.StatusDeleted,
+				"deleted_at":    k.at,
+				"delete_reason": k.reason,
+				"version":       gorm.Expr("version + 1"),
+				"updated_at":    t,
+			})
+			if res.Error != nil {
+				return fmt.Errorf("soft-delete %s: %w", table, res.Error)
+			}
+			if res.RowsAffected != int64(len(chunk)) {
+				return fmt.Errorf("soft-delete %s: an id is not in account %s: %w", table, account, bridge.ErrNotFound)
+			}
+			q := tx.Where("account_id = ? AND member_id IN ?", account, chunk)
+			if table == "groups" {
+				q = tx.Where("account_id = ? AND (group_id IN ? OR member_id IN ?)", account, chunk, chunk)
+			}
+			if err := q.Delete(&memberRow{}).Error; err != nil {
+				return fmt.Errorf("drop memberships of deleted %s: %w", table, err)
+			}
+		}
+	}
+	return nil
+}
+
+func insertEvents(tx *gorm.DB, account string, events []bridge.RunEvent) error {
+	rows := make([]runEventRow, 0, min(len(events), batchSize))
+	for chunk := range slices.Chunk(events, batchSize) {
+		rows = rows[:0]
+		for _, e := range chunk {
+			r, err := eventToRow(account, e)
+			if err != nil {
+				return err
+			}
+			rows = append(rows, r)
+		}
+		if err := tx.Create(&rows).Error; err != nil {
+			return fmt.Errorf("insert run events: %w", err)
+		}
+	}
+	return nil
+}

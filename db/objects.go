@@ -1,0 +1,171 @@
+package db
+
+import (
+	"context"
+	"fmt"
+
+	"gorm.io/gorm"
+
+	"github.com/scimbridge/scimbridge/bridge"
+)
+
+// stateBatch rows per keyset page in ObjectStates.
+const stateBatch = 2000
+
+// ObjectStates calls fn for every user, then every group, of the account,
+// soft-deleted ones included. It reads keyset pages (id > last id) instead
+// of holding one cursor open, so fn may call the Store (even write through
+// it) without waiting on a connection this method holds, and memory stays
+// flat whatever the directory size.
+func (s *Store) ObjectStates(ctx context.Context, account string, fn func(bridge.ObjectState) error) error {
+	type stateRow struct {
+		ID, ExternalID, Source, Status, Hash, DN, Name, Kind string
+		Version                                              int64
+	}
+	for _, t := range []struct {
+		table, cols string
+		typ         bridge.ObjectType
+	}{
+		{"users", "id, external_id, source, status, hash, dn, user_name AS name, '' AS kind, version", bridge.ObjectUser},
+		{"groups", "id, external_id, source, status, hash, dn, display_name AS name, kind, version", bridge.ObjectGroup},
+	} {
+		last := ""
+		for {
+			var rows []stateRow
+			err := s.read.WithContext(ctx).Table(t.table).Select(t.cols).
+				Where("account_id = ? AND id > ?", account, last).Order("id").Limit(stateBatch).Scan(&rows).Error
+			if err != nil {
+				return wrap("object states", err)
+			}
+			for _, r := range rows {
+				st := bridge.ObjectState{
+					ID: r.ID, ExternalID: r.ExternalID, Type: t.typ, Kind: bridge.GroupKind(r.Kind),
+					Source: bridge.Source(r.Source), Status: bridge.Status(r.Status), Hash: r.Hash,
+					Version: r.Version, DN: r.DN, Name: r.Name,
+				}
+				if err := fn(st); err != nil {
+					return err
+				}
+			}
+			if len(rows) < stateBatch {
+				break
+			}
+			last = rows[len(rows)-1].ID
+		}
+	}
+	return nil
+}
+
+// GetUser returns one user of the account (soft-deleted included), or
+// ErrNotFound, also for another account's id.
+func (s *Store) GetUser(ctx context.Context, account, id string) (bridge.User, error) {
+	var r userRow
+	if err := s.read.WithContext(ctx).Where("account_id = ? AND id = ?", account, id).Take(&r).Error; err != nil {
+		return bridge.User{}, wrap("get user "+id, err)
+	}
+	u, err := userFromRow(r)
+	return u, wrap("get user "+id, err)
+}
+
+// GetGroup returns one group with its members, or ErrNotFound.
+func (s *Store) GetGroup(ctx context.Context, account, id string) (bridge.Group, error) {
+	var r groupRow
+	if err := s.read.WithContext(ctx).Where("account_id = ? AND id = ?", account, id).Take(&r).Error; err != nil {
+		return bridge.Group{}, wrap("get group "+id, err)
+	}
+	gs, err := s.groupsWithMembers(ctx, []groupRow{r})
+	if err != nil {
+		return bridge.Group{}, wrap("get group "+id, err)
+	}
+	return gs[0], nil
+}
+
+// page applies offset and limit; limit <= 0 means no limit.
+func page(q *gorm.DB, offset, limit int) *gorm.DB {
+	if offset > 0 {
+		q = q.Offset(offset)
+	}
+	if limit > 0 {
+		q = q.Limit(limit)
+	}
+	return q
+}
+
+// ListUsers pages through the account's users in userName order (then id,
+// so pages are stable); status "" lists every status. It returns the page
+// and the total number of matching users. limit <= 0 means no limit.
+func (s *Store) ListUsers(ctx context.Context, account string, status bridge.Status, offset, limit int) ([]bridge.User, int, error) {
+	q := s.read.WithContext(ctx).Model(&userRow{}).Where("account_id = ?", account)
+	if status != "" {
+		q = q.Where("status = ?", status)
+	}
+	var total int64
+	if err := q.Session(&gorm.Session{}).Count(&total).Error; err != nil {
+		return nil, 0, wrap("count users", err)
+	}
+	var rows []userRow
+	if err := page(q.Session(&gorm.Session{}), offset, limit).Order("user_name, id").Find(&rows).Error; err != nil {
+		return nil, 0, wrap("list users", err)
+	}
+	out := make([]bridge.User, 0, len(rows))
+	for _, r := range rows {
+		u, err := userFromRow(r)
+		if err != nil {
+			return nil, 0, wrap("list users", err)
+		}
+		out = append(out, u)
+	}
+	return out, int(total), nil
+}
+
+// ListGroups pages through the account's groups in displayName order, with
+// their members (loaded for the whole page in one query).
+func (s *Store) ListGroups(ctx context.Context, account string, offset, limit int) ([]bridge.Group, int, error) {
+	q := s.read.WithContext(ctx).Model(&groupRow{}).Where("account_id = ?", account)
+	var total int64
+	if err := q.Session(&gorm.Session{}).Count(&total).Error; err != nil {
+		return nil, 0, wrap("count groups", err)
+	}
+	var rows []groupRow
+	if err := page(q.Session(&gorm.Session{}), offset, limit).Order("display_name, id").Find(&rows).Error; err != nil {
+		return nil, 0, wrap("list groups", err)
+	}
+	out, err := s.groupsWithMembers(ctx, rows)
+	if err != nil {
+		return nil, 0, wrap("list groups", err)
+	}
+	return out, int(total), nil
+}
+
+func (s *Store) groupsWithMembers(ctx context.Context, rows []groupRow) ([]bridge.Group, error) {
+	out := make([]bridge.Group, 0, len(rows))
+	index := make(map[string]int, len(rows))
+	ids := make([]string, 0, len(rows))
+	for _, r := range rows {
+		g, err := groupFromRow(r)
+		if err != nil {
+			return nil, err
+		}
+		index[g.ID] = len(out)
+		ids = append(ids, g.ID)
+		out = append(out, g)
+	}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var members []memberRow
+	for start := 0; start < len(ids); start += batchSize {
+		chunk := ids[start:min(start+batchSize, len(ids))]
+		var part []memberRow
+		if err := s.read.WithContext(ctx).Where("group_id IN ?", chunk).
+			Order("group_id, member_type DESC, member_id").Find(&part).Error; err != nil {
+			return nil, fmt.Errorf("load members: %w", err)
+		}
+		members = append(members, part...)
+	}
+	for _, m := range members {
+		g := &out[index[m.GroupID]]
+		g.Members = append(g.Members, bridge.Member{ID: m.MemberID, Type: m.MemberType})
+	}
+	return out, nil
+}
