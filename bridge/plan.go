@@ -38,6 +38,9 @@ type PlanItem struct {
 	OutsideMembers int
 	// missing marks a stored object the read did not return.
 	missing bool
+	// deferred marks a user whose userName a user deleted by this run
+	// still holds: it is written after the deletions.
+	deferred bool
 }
 
 // Writes reports whether applying the item writes the object.

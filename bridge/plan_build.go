@@ -33,6 +33,7 @@ type userPrep struct {
 	st       *ObjectState
 	errMsg   string
 	userName string
+	deferred bool
 }
 
 func (b *planBuilder) build(r dirRead) Plan {
@@ -47,8 +48,8 @@ func (b *planBuilder) build(r dirRead) Plan {
 		}
 	}
 
-	// Pass 1: ids and DN index.
-	var ous []Entry
+	// Pass 1: every object read gets its id; what was read is "seen".
+	var ous, groups []Entry
 	for _, e := range r.ous {
 		if e.GUID == "" {
 			plan.Items = append(plan.Items, PlanItem{Action: ActionError, ObjectType: ObjectOU, DN: e.DN, Name: RDNValue(e.DN), Reason: "has no objectGUID"})
@@ -57,48 +58,6 @@ func (b *planBuilder) build(r dirRead) Plan {
 		ous = append(ous, e)
 	}
 	sort.SliceStable(ous, func(i, j int) bool { return len(parseDN(ous[i].DN)) < len(parseDN(ous[j].DN)) })
-	for _, e := range ous {
-		id, st := b.assign(e, ObjectOU)
-		if b.exists(e, st) {
-			b.refs[NormalizeDN(e.DN)] = Ref{ID: id, Kind: EntryOU, Name: e.Get("ou")}
-		}
-	}
-
-	// userName clashes: local users keep theirs; among AD users the first
-	// read wins.
-	taken := map[string]string{}
-	for k, st := range b.states {
-		if strings.HasPrefix(k, "local:") && st.Type == ObjectUser && st.Status != StatusDeleted && st.Name != "" {
-			taken[strings.ToLower(st.Name)] = "local user " + st.ID
-		}
-	}
-	users := make([]userPrep, 0, len(r.users))
-	for _, e := range r.users {
-		id, st := b.assign(e, ObjectUser)
-		p := userPrep{e: e, id: id, st: st, userName: b.mapper.UserName(e)}
-		switch {
-		case e.GUID == "":
-			p.errMsg = "has no objectGUID"
-		case p.userName == "":
-			p.errMsg = errNoUserName.Error()
-		default:
-			key := strings.ToLower(p.userName)
-			if other, ok := taken[key]; ok {
-				p.errMsg = fmt.Sprintf("userName %q is already used by %s", p.userName, other)
-			} else {
-				taken[key] = "the AD user " + e.DN
-			}
-		}
-		users = append(users, p)
-		if (p.errMsg == "" && b.exists(e, st)) || (p.errMsg != "" && st != nil && st.Status != StatusDeleted) {
-			name := firstOf(e, "displayName", "cn")
-			if name == "" {
-				name = p.userName
-			}
-			b.refs[NormalizeDN(e.DN)] = Ref{ID: id, Kind: EntryUser, Name: name}
-		}
-	}
-	var groups []Entry
 	for _, e := range r.groups {
 		if e.GUID == "" {
 			plan.Items = append(plan.Items, PlanItem{Action: ActionError, ObjectType: ObjectGroup, DN: e.DN, Name: RDNValue(e.DN), Reason: "has no objectGUID"})
@@ -107,8 +66,95 @@ func (b *planBuilder) build(r dirRead) Plan {
 		if !e.SecurityGroup() && !b.settings.DistributionLists.Import {
 			continue // a directory that returned it anyway; it stays unseen
 		}
-		id, st := b.assign(e, ObjectGroup)
 		groups = append(groups, e)
+	}
+	for _, e := range ous {
+		b.assign(e, ObjectOU)
+	}
+	users := make([]userPrep, 0, len(r.users))
+	for _, e := range r.users {
+		id, st := b.assign(e, ObjectUser)
+		users = append(users, userPrep{e: e, id: id, st: st, userName: b.mapper.UserName(e)})
+	}
+	for _, e := range groups {
+		b.assign(e, ObjectGroup)
+	}
+
+	// Stored AD objects the complete read did not return. A missing user
+	// that is deleted frees its userName, but only in the deletion phase:
+	// a new user taking it is written after the deletions (deferred). One
+	// that is kept (protected, owner) keeps its name.
+	var missing []ObjectState
+	for k, st := range b.states {
+		if strings.HasPrefix(k, "local:") || b.seen[k] {
+			continue
+		}
+		missing = append(missing, st)
+	}
+	sort.Slice(missing, func(i, j int) bool { return missing[i].ID < missing[j].ID })
+	var missingItems []PlanItem
+	taken := map[string]string{} // lower userName -> who holds it
+	freed := map[string]bool{}
+	for _, st := range missing {
+		action, reason, ok := decideMissing(st, b.prots.role(st.ExternalID, st.ID), ReasonNotFound)
+		if !ok {
+			continue
+		}
+		missingItems = append(missingItems, PlanItem{Action: action, ObjectType: stateObjectType(st), ID: st.ID,
+			ExternalID: st.ExternalID, DN: st.DN, Name: st.Name, Reason: reason, missing: true})
+		if st.Type == ObjectUser && st.Name != "" {
+			if action == ActionDelete {
+				freed[strings.ToLower(st.Name)] = true
+			} else {
+				taken[strings.ToLower(st.Name)] = fmt.Sprintf("user %s (%s), which is no longer in scope but is kept: %s", st.ID, st.DN, reason)
+			}
+		}
+	}
+	for k, st := range b.states {
+		if strings.HasPrefix(k, "local:") && st.Type == ObjectUser && st.Status != StatusDeleted && st.Name != "" {
+			taken[strings.ToLower(st.Name)] = "the local user " + st.ID
+		}
+	}
+
+	// userName clashes (the store keeps live userNames unique): local users
+	// keep theirs, and among AD users the first read wins.
+	for i := range users {
+		p := &users[i]
+		switch {
+		case p.e.GUID == "":
+			p.errMsg = "has no objectGUID"
+		case p.userName == "":
+			p.errMsg = errNoUserName.Error()
+		default:
+			key := strings.ToLower(p.userName)
+			if other, ok := taken[key]; ok {
+				p.errMsg = fmt.Sprintf("userName %q is already used by %s", p.userName, other)
+			} else {
+				taken[key] = "the AD user " + p.e.DN
+				p.deferred = freed[key]
+			}
+		}
+	}
+
+	// The DN index: objects that exist after the run, so that a reference
+	// to them (manager, member, parent) can be written.
+	for _, e := range ous {
+		id, st := b.ids[normGUID(e.GUID)], b.state(e.GUID, ObjectOU)
+		if b.exists(e, st) {
+			b.refs[NormalizeDN(e.DN)] = Ref{ID: id, Kind: EntryOU, Name: e.Get("ou")}
+		}
+	}
+	for _, p := range users {
+		if (p.errMsg == "" && b.exists(p.e, p.st)) || (p.errMsg != "" && p.st != nil && p.st.Status != StatusDeleted) {
+			name := firstOf(p.e, "displayName", "cn")
+			if name == "" {
+				name = p.userName
+			}
+			b.refs[NormalizeDN(p.e.DN)] = Ref{ID: p.id, Kind: EntryUser, Name: name}
+		}
+	}
+	for _, e := range groups {
+		id, st := b.ids[normGUID(e.GUID)], b.state(e.GUID, ObjectGroup)
 		if b.exists(e, st) {
 			b.refs[NormalizeDN(e.DN)] = Ref{ID: id, Kind: EntryGroup, Name: firstOf(e, "displayName", "cn")}
 		}
@@ -165,6 +211,7 @@ func (b *planBuilder) build(r dirRead) Plan {
 			DN: u.DN, Name: u.UserName, Reason: reason}
 		if it.Writes() {
 			it.User = &u
+			it.deferred = p.deferred
 		}
 		plan.Items = append(plan.Items, it)
 	}
@@ -197,24 +244,7 @@ func (b *planBuilder) build(r dirRead) Plan {
 		g := b.mapper.Group(e, GroupFacts{ID: id, Kind: kind, Members: members, Protected: role == RoleProtected})
 		plan.Items = append(plan.Items, b.groupItem(g, st, role, outside))
 	}
-
-	// Stored AD objects the complete read did not return.
-	var missing []ObjectState
-	for k, st := range b.states {
-		if strings.HasPrefix(k, "local:") || b.seen[k] {
-			continue
-		}
-		missing = append(missing, st)
-	}
-	sort.Slice(missing, func(i, j int) bool { return missing[i].ID < missing[j].ID })
-	for _, st := range missing {
-		action, reason, ok := decideMissing(st, b.prots.role(st.ExternalID, st.ID), ReasonNotFound)
-		if !ok {
-			continue
-		}
-		plan.Items = append(plan.Items, PlanItem{Action: action, ObjectType: stateObjectType(st), ID: st.ID,
-			ExternalID: st.ExternalID, DN: st.DN, Name: st.Name, Reason: reason, missing: true})
-	}
+	plan.Items = append(plan.Items, missingItems...)
 	return plan
 }
 

@@ -210,7 +210,9 @@ func (s *syncRun) execute(ctx context.Context) {
 
 	mapper := NewMapper(settings)
 	scope := settings.Scope()
-	scope.Attributes = mapper.Attributes()
+	// Ask for every attribute the mapping reads (ldapsync adds its own and
+	// drops duplicates), so a reader with a shorter default list still works.
+	scope.Attributes = append(DefaultMappingAttributes(), mapper.Attributes()...)
 	started := time.Now()
 	read, err := readScope(ctx, dir, scope, settings.ImportsOUs())
 	if err != nil {
