@@ -1,0 +1,47 @@
+// Package scimapi is the HTTP surface of scimbridge on one gorilla/mux
+// router: the SCIM 2.0 endpoint at /scim/v2, the admin API at /api/v1, the
+// console at /console, and /healthz and /readyz.
+package scimapi
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/scimbridge/scimbridge/bridge"
+)
+
+// Options wires the router to the domain.
+type Options struct {
+	Store bridge.Store
+	Log   *slog.Logger
+}
+
+// NewRouter builds the whole HTTP surface.
+func NewRouter(opt Options) http.Handler {
+	r := mux.NewRouter()
+	r.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	}).Methods(http.MethodGet)
+	r.HandleFunc("/readyz", func(w http.ResponseWriter, req *http.Request) {
+		ctx, cancel := context.WithTimeout(req.Context(), 2*time.Second)
+		defer cancel()
+		if err := opt.Store.Ping(ctx); err != nil {
+			opt.Log.Warn("readiness check failed", "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unreachable"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	}).Methods(http.MethodGet)
+	return r
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
