@@ -2,7 +2,9 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
+	"sync"
 	"time"
 
 	"github.com/scimbridge/scimbridge/bridge"
@@ -36,22 +38,47 @@ func (s *Store) lockPostgres(ctx context.Context, account string) (func(), error
 		conn.Close()
 		return nil, errLocked
 	}
-	var once bool
-	return func() {
-		if once {
-			return
-		}
-		once = true
+	l := &pgLock{account: account, key: key, conn: conn}
+	s.leaseMu.Lock()
+	s.pgLocks[l] = struct{}{}
+	s.leaseMu.Unlock()
+	return func() { s.releasePGLock(l) }, nil
+}
+
+type pgLock struct {
+	account string
+	key     int64
+	conn    *sql.Conn
+	once    sync.Once
+}
+
+func (s *Store) releasePGLock(l *pgLock) {
+	l.once.Do(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_unlock($1)`, key); err != nil {
-			s.log.Warn("could not release the sync lock; dropping its connection", "account", account, "error", err)
+		if _, err := l.conn.ExecContext(ctx, `SELECT pg_advisory_unlock($1)`, l.key); err != nil {
+			s.log.Warn("could not release the sync lock; dropping its connection", "account", l.account, "error", err)
 			// ErrBadConn makes database/sql close the connection instead of
 			// pooling it with the lock still held.
-			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+			_ = l.conn.Raw(func(any) error { return driver.ErrBadConn })
 		}
-		conn.Close()
-	}, nil
+		l.conn.Close()
+		s.leaseMu.Lock()
+		delete(s.pgLocks, l)
+		s.leaseMu.Unlock()
+	})
+}
+
+func (s *Store) releaseAllPGLocks() {
+	s.leaseMu.Lock()
+	held := make([]*pgLock, 0, len(s.pgLocks))
+	for l := range s.pgLocks {
+		held = append(held, l)
+	}
+	s.leaseMu.Unlock()
+	for _, l := range held {
+		s.releasePGLock(l)
+	}
 }
 
 // failAbandonedPostgres probes each account with running runs: if its

@@ -61,6 +61,8 @@ type Store struct {
 	leaseMu sync.Mutex
 	leases  map[string]*sqliteLease
 	holder  string
+	// PostgreSQL advisory locks held by this Store, released by Close.
+	pgLocks map[*pgLock]struct{}
 }
 
 var _ bridge.Store = (*Store)(nil)
@@ -86,7 +88,7 @@ func OpenWithoutMigrating(ctx context.Context, cfg Config) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{log: log, leases: map[string]*sqliteLease{}, holder: lockHolder()}
+	s := &Store{log: log, leases: map[string]*sqliteLease{}, pgLocks: map[*pgLock]struct{}{}, holder: lockHolder()}
 	var err error
 	switch {
 	case cfg.URL == "":
@@ -200,9 +202,10 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close releases the SQLite leases this process holds and closes the pools.
+// Close releases the sync locks this Store holds and closes the pools.
 func (s *Store) Close() error {
 	s.releaseAllLeases()
+	s.releaseAllPGLocks()
 	var errs []error
 	seen := map[*sql.DB]bool{}
 	for _, g := range []*gorm.DB{s.read, s.db} {
