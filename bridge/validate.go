@@ -42,6 +42,7 @@ func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
 type LDAPSyntax interface {
 	CheckFilter(filter string) error
 	CheckDN(dn string) error
+	// CheckFilter and CheckDN return one sentence naming the bad value.
 	// DNWithin reports whether dn equals base or lies under it (case-insensitive, by RDN).
 	DNWithin(dn, base string) bool
 }
@@ -172,7 +173,7 @@ func (v *validator) dn(syn LDAPSyntax, field, dn string, required bool) bool {
 		return false
 	}
 	if err := syn.CheckDN(dn); err != nil {
-		v.add(field, fmt.Sprintf("%q is not a valid DN: %v", dn, err))
+		v.add(field, err.Error()) // the checker's sentence names the DN
 		return false
 	}
 	return true
@@ -183,7 +184,7 @@ func (v *validator) filter(syn LDAPSyntax, field, f string) {
 		return
 	}
 	if err := syn.CheckFilter(f); err != nil {
-		v.add(field, fmt.Sprintf("%q is not a valid LDAP filter: %v", f, err))
+		v.add(field, err.Error()) // the checker's sentence names the filter
 	}
 }
 
