@@ -171,6 +171,7 @@ type Seed struct {
 	domain  string
 	entries []Entry
 	kinds   []Kind
+	index   map[string]int // lower-cased DN -> position in entries
 	exp     Expectation
 }
 
@@ -194,12 +195,11 @@ func (s *Seed) Expected() Expectation { return s.exp }
 // Entry returns the seeded entry with the given DN (exact string, as written
 // by the seed) and whether it exists.
 func (s *Seed) Entry(dn string) (Entry, bool) {
-	for _, e := range s.entries {
-		if strings.EqualFold(e.DN, dn) {
-			return e, true
-		}
+	i, ok := s.index[strings.ToLower(dn)]
+	if !ok {
+		return Entry{}, false
 	}
-	return Entry{}, false
+	return s.entries[i], true
 }
 
 // UserDN returns the DN of regular user i (1-based).
@@ -375,6 +375,10 @@ func (s *Seed) build() {
 }
 
 func (s *Seed) add(k Kind, e Entry) {
+	if s.index == nil {
+		s.index = map[string]int{}
+	}
+	s.index[strings.ToLower(e.DN)] = len(s.entries)
 	s.entries = append(s.entries, e)
 	s.kinds = append(s.kinds, k)
 	switch k {
@@ -526,3 +530,6 @@ func safeString(v string) bool {
 	}
 	return true
 }
+
+// Kind returns the kind of the i-th entry of Entries.
+func (s *Seed) Kind(i int) Kind { return s.kinds[i] }
