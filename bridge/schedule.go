@@ -240,3 +240,12 @@ func loadLocation(name string) (*time.Location, error) {
 	zones.Store(name, l)
 	return l, nil
 }
+
+// Validate checks the schedule alone and returns a *ValidationError listing
+// every problem, or nil. A disabled schedule without a frequency is valid.
+func (s Schedule) Validate() error {
+	if p := s.problems(); len(p) > 0 {
+		return &ValidationError{Problems: p}
+	}
+	return nil
+}
