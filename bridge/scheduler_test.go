@@ -43,7 +43,7 @@ func (d *emptyDirectory) Count(context.Context, bridge.Scope) (bridge.ScopeCount
 	return bridge.ScopeCounts{}, nil
 }
 func (d *emptyDirectory) OUTree(context.Context, string) ([]bridge.OUNode, error) { return nil, nil }
-func (d *emptyDirectory) Close() error                                             { return nil }
+func (d *emptyDirectory) Close() error                                            { return nil }
 
 func opener(dir bridge.Directory) bridge.DirectoryOpener {
 	return func(context.Context, bridge.Connection, string, *slog.Logger) (bridge.Directory, error) {
