@@ -114,8 +114,9 @@ func (s *Store) AddRunEvents(ctx context.Context, events []bridge.RunEvent) erro
 		return nil
 	}
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		rows := make([]runEventRow, 0, min(len(events), batchSize))
-		for chunk := range slices.Chunk(events, batchSize) {
+		per := s.rowsPerInsert(11)
+		rows := make([]runEventRow, 0, min(len(events), per))
+		for chunk := range slices.Chunk(events, per) {
 			rows = rows[:0]
 			for _, e := range chunk {
 				if e.AccountID == "" || e.RunID == "" {
