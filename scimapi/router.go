@@ -19,11 +19,29 @@ import (
 type Options struct {
 	Store bridge.Store
 	Log   *slog.Logger
+	// Resources serves the SCIM endpoint; when nil, Store is used if it
+	// implements bridge.ResourceStore (db.Store does).
+	Resources bridge.ResourceStore
+	// SCIMBaseURL is the public URL of /scim/v2 for meta.location and
+	// Location headers; by default it is derived from each request.
+	SCIMBaseURL string
+	// MaxBodyBytes caps request bodies on /scim/v2 (default 1 MiB; also
+	// the advertised bulk maxPayloadSize).
+	MaxBodyBytes int64
 }
 
 // NewRouter builds the whole HTTP surface.
 func NewRouter(opt Options) http.Handler {
+	if opt.Log == nil {
+		opt.Log = slog.New(slog.DiscardHandler)
+	}
+	if opt.Resources == nil {
+		opt.Resources, _ = opt.Store.(bridge.ResourceStore)
+	}
 	r := mux.NewRouter()
+	if opt.Resources != nil {
+		mountSCIM(r.PathPrefix("/scim/v2").Subrouter(), opt)
+	}
 	r.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	}).Methods(http.MethodGet)

@@ -1,0 +1,769 @@
+package scimapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"reflect"
+	"strings"
+
+	scimerrors "github.com/elimity-com/scim/errors"
+	"github.com/gorilla/mux"
+	filter "github.com/scim2/filter-parser/v2"
+
+	"github.com/scimbridge/scimbridge/bridge"
+)
+
+// PATCH (RFC 7644 3.5.2) applies its operations to a copy of the stored
+// document, validates the result like a PUT body, and writes it with the
+// version read (so a concurrent change is a 412, never a lost update).
+// Group members are not part of the document: member operations become a
+// MemberChange that db applies as row inserts and deletes, so adding one
+// member to a group of 5,000 costs one insert.
+//
+// Client habits handled: op names in any case ("Replace", as Entra ID
+// sends), string booleans ("True"), a single object where an array
+// belongs, remove of members by a value array (Entra ID), and add through a
+// value filter that matches nothing (emails[type eq "work"].value), which
+// creates the element the filter describes.
+
+const schemaPatchOp = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+
+type patchOp struct {
+	op    string
+	path  string
+	value any
+}
+
+func parsePatch(body map[string]any) ([]patchOp, error) {
+	schemas, _ := findKey(body, "schemas")
+	ok := false
+	if list, isList := schemas.([]any); isList {
+		for _, s := range list {
+			ok = ok || s == schemaPatchOp
+		}
+	}
+	if !ok {
+		return nil, badRequest(scimerrors.ScimTypeInvalidSyntax, "schemas must be [%q].", schemaPatchOp)
+	}
+	raw, _ := findKey(body, "Operations")
+	list, isList := raw.([]any)
+	if !isList || len(list) == 0 {
+		return nil, badRequest(scimerrors.ScimTypeInvalidSyntax, "Operations must be a non-empty array.")
+	}
+	ops := make([]patchOp, 0, len(list))
+	for _, el := range list {
+		m, isMap := el.(map[string]any)
+		if !isMap {
+			return nil, badRequest(scimerrors.ScimTypeInvalidSyntax, "Each operation must be an object.")
+		}
+		var op patchOp
+		for k, v := range m {
+			switch strings.ToLower(k) {
+			case "op":
+				s, _ := v.(string)
+				op.op = strings.ToLower(s)
+			case "path":
+				s, _ := v.(string)
+				op.path = strings.TrimSpace(s)
+			case "value":
+				op.value = v
+			}
+		}
+		switch op.op {
+		case "add", "replace", "remove":
+		default:
+			return nil, badRequest(scimerrors.ScimTypeInvalidSyntax, `op must be "add", "replace" or "remove".`)
+		}
+		if op.op == "remove" && op.path == "" {
+			return nil, badRequest(scimerrors.ScimTypeNoTarget, "remove needs a path.")
+		}
+		if op.op != "remove" && op.value == nil {
+			return nil, badRequest(scimerrors.ScimTypeInvalidValue, "%s needs a value.", op.op)
+		}
+		ops = append(ops, op)
+	}
+	return ops, nil
+}
+
+func (s *server) patch(w http.ResponseWriter, r *http.Request, rt *resourceType) {
+	id := mux.Vars(r)["id"]
+	body, err := readJSON(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	doc, version, err := s.patchDoc(r, rt, id, body)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("ETag", etag(version))
+	proj, _ := parseProjection(rt, r.URL.Query()["attributes"], r.URL.Query()["excludedAttributes"])
+	writeSCIM(w, http.StatusOK, proj.apply(rt, doc))
+}
+
+func (s *server) patchDoc(r *http.Request, rt *resourceType, id string, body map[string]any) (map[string]any, int64, error) {
+	ops, err := parsePatch(body)
+	if err != nil {
+		return nil, 0, err
+	}
+	c, err := s.loadForWrite(r, rt, id, false)
+	if err != nil {
+		return nil, 0, err
+	}
+	doc := deepCopy(c.attrs)
+	if rt == userType {
+		doc["userName"], doc["active"] = c.user.UserName, c.user.Active
+	} else {
+		doc["displayName"] = c.group.DisplayName
+	}
+	pm := &memberPatch{s: s, r: r, group: c.group}
+	for _, op := range ops {
+		if err := applyOp(rt, doc, op, pm); err != nil {
+			return nil, 0, err
+		}
+	}
+	doc["schemas"] = []any{rt.core.id}
+	ndoc, _, err := normalize(rt, doc, false)
+	if err != nil {
+		return nil, 0, err
+	}
+	if rt == userType {
+		return s.store1(r, rt, c, ndoc, nil, false)
+	}
+	if pm.err != nil {
+		return nil, 0, pm.err
+	}
+	keepReadOnly(rt, c.attrs, ndoc, c.source)
+	return s.writeGroup(r, c, ndoc, pm.change)
+}
+
+func deepCopy(m map[string]any) map[string]any {
+	b, _ := json.Marshal(m)
+	out := map[string]any{}
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.UseNumber()
+	_ = dec.Decode(&out)
+	return out
+}
+
+// applyOp applies one operation to doc.
+func applyOp(rt *resourceType, doc map[string]any, op patchOp, pm *memberPatch) error {
+	if op.path == "" {
+		// add / replace with an object of attributes (RFC 7644 3.5.2.1).
+		m, ok := op.value.(map[string]any)
+		if !ok {
+			return badRequest(scimerrors.ScimTypeInvalidValue, "Without a path, the value must be an object of attributes.")
+		}
+		for k, v := range m {
+			if ext := rt.ext(k); ext != nil {
+				em, ok := v.(map[string]any)
+				if !ok {
+					return badRequest(scimerrors.ScimTypeInvalidValue, "%s must be an object.", ext.id)
+				}
+				for k2, v2 := range em {
+					if err := applyOne(rt, doc, op.op, ext.id+":"+k2, v2, pm, true); err != nil {
+						return err
+					}
+				}
+				continue
+			}
+			if strings.EqualFold(k, "schemas") {
+				continue
+			}
+			if err := applyOne(rt, doc, op.op, k, v, pm, true); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return applyOne(rt, doc, op.op, op.path, op.value, pm, false)
+}
+
+// applyOne applies op at path. implicit: the path came from the keys of a
+// path-less value, where read-only attributes (id, meta, as Okta sends) and
+// unknown ones are skipped rather than refused.
+func applyOne(rt *resourceType, doc map[string]any, op, path string, value any, pm *memberPatch, implicit bool) error {
+	attrPath, filterText, subName, err := splitPatchPath(path)
+	if err != nil {
+		return err
+	}
+	r, err := rt.resolvePath(attrPath)
+	if err != nil || (r.top == nil && filterText != "") {
+		if implicit {
+			return nil
+		}
+		return badRequest(scimerrors.ScimTypeInvalidPath, "Invalid path %q.", path)
+	}
+	if r.top == nil {
+		// The whole extension object as the target.
+		m, ok := value.(map[string]any)
+		if op == "remove" {
+			delete(doc, r.urn)
+			return nil
+		}
+		if !ok {
+			return badRequest(scimerrors.ScimTypeInvalidValue, "%s must be an object.", r.urn)
+		}
+		for k, v := range m {
+			if err := applyOne(rt, doc, op, r.urn+":"+k, v, pm, true); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if rt == groupType && r.urn == "" && r.top.name == "members" {
+		return pm.apply(op, filterText, value)
+	}
+	if r.sub == nil && subName != "" {
+		if r.sub = r.top.sub(subName); r.sub == nil {
+			return badRequest(scimerrors.ScimTypeInvalidPath, "Invalid path %q.", path)
+		}
+	} else if subName != "" {
+		return badRequest(scimerrors.ScimTypeInvalidPath, "Invalid path %q.", path)
+	}
+	if r.schema == nil || r.top.mutability == "readOnly" || (r.sub != nil && r.sub.mutability == "readOnly") {
+		if implicit {
+			return nil
+		}
+		return badRequest(scimerrors.ScimTypeMutability, "%s is read-only.", path)
+	}
+	if r.top.mutability == "writeOnly" {
+		return nil // password: accepted, not stored
+	}
+	if op == "remove" && r.top.required && r.sub == nil && filterText == "" {
+		return badRequest(scimerrors.ScimTypeMutability, "%s is required and cannot be removed.", r.top.name)
+	}
+	c := container(doc, r.urn, op != "remove")
+	if c == nil {
+		if filterText != "" {
+			return badRequest(scimerrors.ScimTypeNoTarget, "No value matches %q.", path)
+		}
+		return nil
+	}
+	name := r.top.name
+	if filterText != "" {
+		if !r.top.multi {
+			return badRequest(scimerrors.ScimTypeInvalidPath, "%s is not multi-valued.", name)
+		}
+		expr, err := filter.ParseFilter([]byte(filterText))
+		if err != nil {
+			return badRequest(scimerrors.ScimTypeInvalidPath, "Invalid value filter in %q.", path)
+		}
+		parent := r
+		parent.sub = nil
+		f, err := convertExpr(rt, expr, &parent)
+		if err != nil {
+			return badRequest(scimerrors.ScimTypeInvalidPath, "Invalid value filter in %q: %s.", path, err)
+		}
+		return applyFiltered(c, r, op, f, value, path)
+	}
+	if r.sub != nil {
+		sub := r.sub.name
+		if r.top.multi {
+			// emails.value without a filter: every element.
+			list, _ := c[name].([]any)
+			if len(list) == 0 && op != "remove" {
+				return badRequest(scimerrors.ScimTypeNoTarget, "%s has no values.", name)
+			}
+			for _, el := range list {
+				if m, ok := el.(map[string]any); ok {
+					if op == "remove" {
+						delete(m, sub)
+					} else {
+						m[sub] = value
+					}
+				}
+			}
+			return nil
+		}
+		m, _ := c[name].(map[string]any)
+		if op == "remove" {
+			if m != nil {
+				delete(m, sub)
+				if len(m) == 0 {
+					delete(c, name)
+				}
+			}
+			return nil
+		}
+		if m == nil {
+			m = map[string]any{}
+			c[name] = m
+		}
+		m[sub] = value
+		return nil
+	}
+	switch op {
+	case "remove":
+		if r.top.multi && value != nil {
+			// remove with a value array: the listed values go.
+			removeValues(c, name, value)
+			return nil
+		}
+		delete(c, name)
+	case "add":
+		if r.top.multi {
+			list, _ := c[name].([]any)
+			add, ok := value.([]any)
+			if !ok {
+				add = []any{value}
+			}
+			for _, v := range add {
+				if !containsValue(list, v) {
+					list = append(list, v)
+				}
+			}
+			c[name] = onePrimary(list, len(list)-len(add))
+			return nil
+		}
+		if m, ok := value.(map[string]any); ok && r.top.typ == bridge.AttrComplex {
+			cur, _ := c[name].(map[string]any)
+			if cur == nil {
+				cur = map[string]any{}
+			}
+			for k, v := range m {
+				cur[k] = v
+			}
+			c[name] = cur
+			return nil
+		}
+		c[name] = value
+	case "replace":
+		if r.top.multi {
+			list, ok := value.([]any)
+			if !ok {
+				list = []any{value}
+			}
+			c[name] = list
+			return nil
+		}
+		if m, ok := value.(map[string]any); ok && r.top.typ == bridge.AttrComplex {
+			cur, _ := c[name].(map[string]any)
+			if cur == nil {
+				cur = map[string]any{}
+			}
+			for k, v := range m {
+				cur[k] = v
+			}
+			c[name] = cur
+			return nil
+		}
+		c[name] = value
+	}
+	return nil
+}
+
+// splitPatchPath splits attr[filter].sub.
+func splitPatchPath(path string) (attr, filterText, sub string, err error) {
+	i := strings.IndexByte(path, '[')
+	if i < 0 {
+		return path, "", "", nil
+	}
+	j := strings.LastIndexByte(path, ']')
+	if j < i {
+		return "", "", "", badRequest(scimerrors.ScimTypeInvalidPath, "Invalid path %q: unbalanced [ ].", path)
+	}
+	attr, filterText = path[:i], path[i+1:j]
+	rest := path[j+1:]
+	if rest != "" {
+		if !strings.HasPrefix(rest, ".") || len(rest) < 2 {
+			return "", "", "", badRequest(scimerrors.ScimTypeInvalidPath, "Invalid path %q.", path)
+		}
+		sub = rest[1:]
+	}
+	return attr, filterText, sub, nil
+}
+
+// applyFiltered applies op to the elements of a multi-valued attribute that
+// match f.
+func applyFiltered(c map[string]any, r resolved, op string, f bridge.Filter, value any, path string) error {
+	name := r.top.name
+	list, _ := c[name].([]any)
+	matched := 0
+	out := list[:0:0]
+	for _, el := range list {
+		m, ok := el.(map[string]any)
+		if !ok || !matchElem(f, m) {
+			out = append(out, el)
+			continue
+		}
+		matched++
+		switch {
+		case op == "remove" && r.sub == nil:
+			continue // drop the element
+		case op == "remove":
+			delete(m, r.sub.name)
+		case r.sub != nil:
+			m[r.sub.name] = value
+		default:
+			vm, ok := value.(map[string]any)
+			if !ok {
+				return badRequest(scimerrors.ScimTypeInvalidValue, "The value for %q must be an object.", path)
+			}
+			for k, v := range vm {
+				m[k] = v
+			}
+		}
+		out = append(out, m)
+	}
+	if matched == 0 {
+		if op != "add" {
+			return badRequest(scimerrors.ScimTypeNoTarget, "No value matches %q.", path)
+		}
+		// add through a filter that matches nothing: create the element
+		// the filter's equality terms describe.
+		el := map[string]any{}
+		if !equalityTerms(f, el) {
+			return badRequest(scimerrors.ScimTypeNoTarget, "No value matches %q.", path)
+		}
+		if r.sub != nil {
+			el[r.sub.name] = value
+		} else if vm, ok := value.(map[string]any); ok {
+			for k, v := range vm {
+				el[k] = v
+			}
+		}
+		out = append(out, el)
+	}
+	if len(out) == 0 {
+		delete(c, name)
+		return nil
+	}
+	c[name] = onePrimary(out, -1)
+	return nil
+}
+
+// equalityTerms fills el from `a eq v and b eq w` filters.
+func equalityTerms(f bridge.Filter, el map[string]any) bool {
+	switch f := f.(type) {
+	case *bridge.Compare:
+		if f.Op != bridge.OpEq || f.Value == nil {
+			return false
+		}
+		el[f.Path.Sub] = f.Value
+		return true
+	case *bridge.And:
+		return equalityTerms(f.Left, el) && equalityTerms(f.Right, el)
+	}
+	return false
+}
+
+// matchElem evaluates a value filter against one element of a
+// multi-valued attribute of the resource being patched (a few values in
+// memory; list queries are always compiled to SQL).
+func matchElem(f bridge.Filter, el map[string]any) bool {
+	switch f := f.(type) {
+	case *bridge.And:
+		return matchElem(f.Left, el) && matchElem(f.Right, el)
+	case *bridge.Or:
+		return matchElem(f.Left, el) || matchElem(f.Right, el)
+	case *bridge.Not:
+		return !matchElem(f.Filter, el)
+	case *bridge.Compare:
+		var v any
+		for k, x := range el {
+			if strings.EqualFold(k, f.Path.Sub) {
+				v = x
+			}
+		}
+		return compareAny(v, f)
+	}
+	return false
+}
+
+func compareAny(v any, f *bridge.Compare) bool {
+	if f.Op == bridge.OpPresent {
+		return v != nil && v != ""
+	}
+	if f.Value == nil {
+		return (v == nil) == (f.Op == bridge.OpEq)
+	}
+	switch want := f.Value.(type) {
+	case bool:
+		got, ok := v.(bool)
+		if s, isStr := v.(string); isStr {
+			got, ok = strings.EqualFold(s, "true"), true
+		}
+		return ok && (got == want) == (f.Op == bridge.OpEq)
+	case string:
+		got, ok := v.(string)
+		if !ok {
+			return f.Op == bridge.OpNe
+		}
+		if !f.Path.CaseExact {
+			got, want = strings.ToLower(got), strings.ToLower(want)
+		}
+		switch f.Op {
+		case bridge.OpEq:
+			return got == want
+		case bridge.OpNe:
+			return got != want
+		case bridge.OpCo:
+			return strings.Contains(got, want)
+		case bridge.OpSw:
+			return strings.HasPrefix(got, want)
+		case bridge.OpEw:
+			return strings.HasSuffix(got, want)
+		case bridge.OpGt:
+			return got > want
+		case bridge.OpGe:
+			return got >= want
+		case bridge.OpLt:
+			return got < want
+		case bridge.OpLe:
+			return got <= want
+		}
+	}
+	return false
+}
+
+func containsValue(list []any, v any) bool {
+	for _, x := range list {
+		if reflect.DeepEqual(x, v) {
+			return true
+		}
+	}
+	return false
+}
+
+func removeValues(c map[string]any, name string, value any) {
+	list, _ := c[name].([]any)
+	rm, ok := value.([]any)
+	if !ok {
+		rm = []any{value}
+	}
+	out := list[:0:0]
+	for _, el := range list {
+		drop := false
+		em, _ := el.(map[string]any)
+		for _, x := range rm {
+			xm, _ := x.(map[string]any)
+			if reflect.DeepEqual(el, x) || (em != nil && xm != nil && xm["value"] != nil && em["value"] == xm["value"]) {
+				drop = true
+			}
+		}
+		if !drop {
+			out = append(out, el)
+		}
+	}
+	if len(out) == 0 {
+		delete(c, name)
+	} else {
+		c[name] = out
+	}
+}
+
+// onePrimary keeps one primary value: a value set primary by this
+// operation (from index start on, or the last one marked) wins, as RFC
+// 7644 3.5.2 asks.
+func onePrimary(list []any, start int) []any {
+	winner := -1
+	for i, el := range list {
+		if m, ok := el.(map[string]any); ok && isTrue(m["primary"]) {
+			if start < 0 || i >= start || winner < 0 {
+				winner = i
+			}
+		}
+	}
+	for i, el := range list {
+		if m, ok := el.(map[string]any); ok && i != winner && isTrue(m["primary"]) {
+			m["primary"] = false
+		}
+	}
+	return list
+}
+
+func isTrue(v any) bool {
+	switch b := v.(type) {
+	case bool:
+		return b
+	case string:
+		return strings.EqualFold(b, "true")
+	}
+	return false
+}
+
+// memberPatch collects member operations as a bridge.MemberChange.
+type memberPatch struct {
+	s      *server
+	r      *http.Request
+	group  bridge.Group
+	change bridge.MemberChange
+	err    error
+}
+
+func (p *memberPatch) apply(op, filterText string, value any) error {
+	var list []any
+	if value != nil {
+		var ok bool
+		if list, ok = value.([]any); !ok {
+			list = []any{value}
+		}
+	}
+	switch {
+	case op == "remove" && filterText != "":
+		ids, err := p.filterIDs(filterText)
+		if err != nil {
+			return err
+		}
+		p.remove(ids)
+	case op == "remove" && value == nil:
+		p.change = bridge.MemberChange{Replace: true, Set: []bridge.Member{}}
+	case op == "remove":
+		ms, err := p.resolve(list, false)
+		if err != nil {
+			return err
+		}
+		ids := make([]string, len(ms))
+		for i, m := range ms {
+			ids[i] = m.ID
+		}
+		p.remove(ids)
+	case filterText != "":
+		return badRequest(scimerrors.ScimTypeInvalidPath, "members[...] only applies to remove.")
+	case op == "add":
+		ms, err := p.resolve(list, true)
+		if err != nil {
+			return err
+		}
+		if p.change.Replace {
+			p.change.Set = appendNew(p.change.Set, ms)
+		} else {
+			p.change.Add = appendNew(p.change.Add, ms)
+			p.change.Remove = without(p.change.Remove, ms)
+		}
+	case op == "replace":
+		ms, err := p.resolve(list, true)
+		if err != nil {
+			return err
+		}
+		p.change = bridge.MemberChange{Replace: true, Set: ms}
+	}
+	return nil
+}
+
+func (p *memberPatch) resolve(list []any, mustExist bool) ([]bridge.Member, error) {
+	if !mustExist {
+		// Removing: ids that are not (or no longer) members are fine.
+		out := make([]bridge.Member, 0, len(list))
+		for _, el := range list {
+			m, ok := el.(map[string]any)
+			if !ok {
+				return nil, badRequest(scimerrors.ScimTypeInvalidValue, "Each member must be an object with a value.")
+			}
+			v, _ := findKey(m, "value")
+			id, _ := v.(string)
+			if id == "" {
+				return nil, badRequest(scimerrors.ScimTypeInvalidValue, "Each member needs a value (the member's id).")
+			}
+			out = append(out, bridge.Member{ID: id})
+		}
+		return out, nil
+	}
+	return p.s.members(p.r, p.group.ID, list)
+}
+
+// filterIDs resolves members[filter] to ids. `value eq "x"` (and or-ed
+// lists of those) needs no read; other filters are evaluated against the
+// group's members.
+func (p *memberPatch) filterIDs(text string) ([]string, error) {
+	expr, err := filter.ParseFilter([]byte(text))
+	if err != nil {
+		return nil, badRequest(scimerrors.ScimTypeInvalidPath, "Invalid members filter.")
+	}
+	top := groupType.core.attr("members")
+	f, err := convertExpr(groupType, expr, &resolved{schema: groupType.core, top: top})
+	if err != nil {
+		return nil, badRequest(scimerrors.ScimTypeInvalidPath, "Invalid members filter: %s.", err)
+	}
+	if ids, ok := valueEqIDs(f); ok {
+		return ids, nil
+	}
+	g, err := p.s.store.LiveGroup(p.r.Context(), account(p.r), p.group.ID, true)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, m := range g.Members {
+		if matchElem(f, map[string]any{"value": m.ID, "type": m.Type}) {
+			ids = append(ids, m.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, badRequest(scimerrors.ScimTypeNoTarget, "No member matches the filter.")
+	}
+	return ids, nil
+}
+
+func valueEqIDs(f bridge.Filter) ([]string, bool) {
+	switch f := f.(type) {
+	case *bridge.Compare:
+		if s, ok := f.Value.(string); ok && f.Op == bridge.OpEq && f.Path.Sub == "value" {
+			return []string{s}, true
+		}
+	case *bridge.Or:
+		l, ok1 := valueEqIDs(f.Left)
+		r, ok2 := valueEqIDs(f.Right)
+		return append(l, r...), ok1 && ok2
+	}
+	return nil, false
+}
+
+func (p *memberPatch) remove(ids []string) {
+	if p.change.Replace {
+		set := map[string]bool{}
+		for _, id := range ids {
+			set[id] = true
+		}
+		out := p.change.Set[:0:0]
+		for _, m := range p.change.Set {
+			if !set[m.ID] {
+				out = append(out, m)
+			}
+		}
+		p.change.Set = out
+		return
+	}
+	rm := make([]bridge.Member, len(ids))
+	for i, id := range ids {
+		rm[i] = bridge.Member{ID: id}
+	}
+	p.change.Add = without(p.change.Add, rm)
+	p.change.Remove = append(p.change.Remove, ids...)
+}
+
+func appendNew(list, add []bridge.Member) []bridge.Member {
+	seen := map[string]bool{}
+	for _, m := range list {
+		seen[m.ID] = true
+	}
+	for _, m := range add {
+		if !seen[m.ID] {
+			seen[m.ID] = true
+			list = append(list, m)
+		}
+	}
+	return list
+}
+
+func without[T bridge.Member | string](list []T, rm []bridge.Member) []T {
+	drop := map[string]bool{}
+	for _, m := range rm {
+		drop[m.ID] = true
+	}
+	out := list[:0:0]
+	for _, x := range list {
+		var id string
+		switch v := any(x).(type) {
+		case bridge.Member:
+			id = v.ID
+		case string:
+			id = v
+		}
+		if !drop[id] {
+			out = append(out, x)
+		}
+	}
+	return out
+}

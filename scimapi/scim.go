@@ -1,0 +1,242 @@
+package scimapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	scimerrors "github.com/elimity-com/scim/errors"
+	"github.com/gorilla/mux"
+
+	"github.com/scimbridge/scimbridge/bridge"
+	"github.com/scimbridge/scimbridge/scimapi/auth"
+)
+
+// The SCIM 2.0 endpoint (RFC 7643, RFC 7644) at /scim/v2.
+//
+// Why not elimity-com/scim's Server: its handlers cannot express most of
+// what this endpoint must do. It has no sortBy, no attributes or
+// excludedAttributes, no If-Match / If-None-Match, no /Bulk, a
+// ServiceProviderConfig that cannot advertise sort, etag or bulk, request
+// bodies read without a limit, and it copies internal error text into
+// responses (CheckScimError). Its list contract (GetAll with an in-memory
+// filter validator) also pushes filtering into the handler. So the HTTP
+// layer is ours, on the gorilla/mux router, and the library is used where
+// it fits: its schema definitions (schema.CoreUserSchema and friends, which
+// /Schemas renders and which resolve every attribute path), its SCIM error
+// type (scimerrors.ScimError, the error body), and the filter parser it
+// builds on (scim2/filter-parser). Filters are compiled to SQL by db, never
+// evaluated in memory.
+
+const (
+	scimContentType = "application/scim+json"
+	// defaultCount is the page size when the client names none; maxCount
+	// caps what a client may ask for (advertised as filter.maxResults).
+	defaultCount = 100
+	maxCount     = 1000
+	// Bulk limits, advertised in /ServiceProviderConfig.
+	maxBulkOperations = 1000
+	defaultMaxBody    = 1 << 20
+)
+
+type server struct {
+	store   bridge.ResourceStore
+	log     *slog.Logger
+	baseURL string
+	maxBody int64
+}
+
+// mountSCIM mounts the endpoint on sub (a /scim/v2 subrouter).
+func mountSCIM(sub *mux.Router, opt Options) {
+	s := &server{store: opt.Resources, log: opt.Log, baseURL: strings.TrimRight(opt.SCIMBaseURL, "/"), maxBody: opt.MaxBodyBytes}
+	if s.maxBody <= 0 {
+		s.maxBody = defaultMaxBody
+	}
+	sub.Use(auth.Middleware(auth.Config{
+		Tokens: opt.Store, Roles: []bridge.TokenRole{bridge.TokenSCIM}, Log: opt.Log,
+		Deny: func(w http.ResponseWriter, _ *http.Request, f auth.Failure, detail string) {
+			status := map[auth.Failure]int{auth.Unauthenticated: http.StatusUnauthorized, auth.Forbidden: http.StatusForbidden,
+				auth.Unavailable: http.StatusServiceUnavailable}[f]
+			writeSCIMError(w, status, "", detail)
+		},
+	}))
+	sub.Use(s.limitBody)
+	sub.HandleFunc("/ServiceProviderConfig", s.serviceProviderConfig).Methods(http.MethodGet)
+	sub.HandleFunc("/Schemas", s.schemas).Methods(http.MethodGet)
+	sub.HandleFunc("/Schemas/{id}", s.schemaByID).Methods(http.MethodGet)
+	sub.HandleFunc("/ResourceTypes", s.resourceTypes).Methods(http.MethodGet)
+	sub.HandleFunc("/ResourceTypes/{id}", s.resourceTypeByID).Methods(http.MethodGet)
+	sub.HandleFunc("/Bulk", s.bulk).Methods(http.MethodPost)
+	sub.HandleFunc("/.search", s.rootSearch).Methods(http.MethodPost)
+	sub.HandleFunc("/", s.rootList).Methods(http.MethodGet)
+	for _, rt := range []*resourceType{userType, groupType} {
+		rt := rt
+		sub.HandleFunc(rt.endpoint, func(w http.ResponseWriter, r *http.Request) { s.list(w, r, rt) }).Methods(http.MethodGet)
+		sub.HandleFunc(rt.endpoint, func(w http.ResponseWriter, r *http.Request) { s.create(w, r, rt) }).Methods(http.MethodPost)
+		sub.HandleFunc(rt.endpoint+"/.search", func(w http.ResponseWriter, r *http.Request) { s.search(w, r, rt) }).Methods(http.MethodPost)
+		item := rt.endpoint + "/{id}"
+		sub.HandleFunc(item, func(w http.ResponseWriter, r *http.Request) { s.get(w, r, rt) }).Methods(http.MethodGet)
+		sub.HandleFunc(item, func(w http.ResponseWriter, r *http.Request) { s.replace(w, r, rt) }).Methods(http.MethodPut)
+		sub.HandleFunc(item, func(w http.ResponseWriter, r *http.Request) { s.patch(w, r, rt) }).Methods(http.MethodPatch)
+		sub.HandleFunc(item, func(w http.ResponseWriter, r *http.Request) { s.delete(w, r, rt) }).Methods(http.MethodDelete)
+		// Other methods on these paths: 405, not 404.
+		sub.HandleFunc(rt.endpoint, methodNotAllowed)
+		sub.HandleFunc(item, methodNotAllowed)
+	}
+	sub.HandleFunc("/Me", func(w http.ResponseWriter, _ *http.Request) {
+		writeSCIMError(w, http.StatusNotImplemented, "", "/Me is not supported: tokens belong to accounts, not users.")
+	})
+	sub.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		writeSCIMError(w, http.StatusNotFound, "", "No such SCIM endpoint.")
+	})
+	sub.MethodNotAllowedHandler = http.HandlerFunc(methodNotAllowed)
+}
+
+func methodNotAllowed(w http.ResponseWriter, _ *http.Request) {
+	writeSCIMError(w, http.StatusMethodNotAllowed, "", "This method is not supported on this endpoint.")
+}
+
+// limitBody caps request bodies; reading past the cap fails, and readBody
+// turns that into 413.
+func (s *server) limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength > s.maxBody {
+			writeSCIMError(w, http.StatusRequestEntityTooLarge, "", fmt.Sprintf("The request body exceeds %d bytes.", s.maxBody))
+			return
+		}
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// apiError is an error with its SCIM answer. detail is shown to clients;
+// cause (logged) is not.
+type apiError struct {
+	status   int
+	scimType scimerrors.ScimType
+	detail   string
+}
+
+func (e *apiError) Error() string { return fmt.Sprintf("%d %s: %s", e.status, e.scimType, e.detail) }
+
+func badRequest(t scimerrors.ScimType, format string, args ...any) *apiError {
+	return &apiError{status: http.StatusBadRequest, scimType: t, detail: fmt.Sprintf(format, args...)}
+}
+
+func writeSCIMError(w http.ResponseWriter, status int, t scimerrors.ScimType, detail string) {
+	w.Header().Set("Content-Type", scimContentType)
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(scimerrors.ScimError{Status: status, ScimType: t, Detail: detail})
+}
+
+// fail answers err. Domain errors become their SCIM status; anything else
+// is logged and answered with a 500 that says nothing about the cause.
+func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) {
+		// The client went away; nobody reads the answer.
+		return
+	}
+	e := s.toSCIMError(r, err)
+	writeSCIMError(w, e.Status, e.ScimType, e.Detail)
+}
+
+func (s *server) toSCIMError(r *http.Request, err error) scimerrors.ScimError {
+	var ae *apiError
+	switch {
+	case errors.As(err, &ae):
+		return scimerrors.ScimError{Status: ae.status, ScimType: ae.scimType, Detail: ae.detail}
+	case errors.Is(err, bridge.ErrNotFound):
+		return scimerrors.ScimError{Status: http.StatusNotFound, Detail: "Resource not found."}
+	case errors.Is(err, bridge.ErrVersionMismatch):
+		return scimerrors.ScimError{Status: http.StatusPreconditionFailed, Detail: "The resource was changed by another request; read it again."}
+	case errors.Is(err, bridge.ErrConflict):
+		return scimerrors.ScimError{Status: http.StatusConflict, ScimType: scimerrors.ScimTypeUniqueness, Detail: "userName or externalId is already in use."}
+	default:
+		s.log.ErrorContext(r.Context(), "SCIM request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		return scimerrors.ScimError{Status: http.StatusInternalServerError, Detail: "An internal error occurred; it has been logged."}
+	}
+}
+
+func writeSCIM(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		writeSCIMError(w, http.StatusInternalServerError, "", "An internal error occurred; it has been logged.")
+		return
+	}
+	w.Header().Set("Content-Type", scimContentType)
+	w.Header().Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// readJSON reads a JSON object body: 413 past the limit, 400 invalidSyntax
+// when it is not a JSON object.
+func readJSON(r *http.Request) (map[string]any, error) {
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, &apiError{status: http.StatusRequestEntityTooLarge, detail: fmt.Sprintf("The request body exceeds %d bytes.", mbe.Limit)}
+		}
+		return nil, badRequest(scimerrors.ScimTypeInvalidSyntax, "The request body could not be read.")
+	}
+	return decodeObject(b)
+}
+
+func decodeObject(b []byte) (map[string]any, error) {
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil || m == nil {
+		return nil, badRequest(scimerrors.ScimTypeInvalidSyntax, "The request body is not a JSON object.")
+	}
+	if dec.More() {
+		return nil, badRequest(scimerrors.ScimTypeInvalidSyntax, "The request body holds more than one JSON value.")
+	}
+	return m, nil
+}
+
+// location is the absolute URL of a resource.
+func (s *server) location(r *http.Request, rt *resourceType, id string) string {
+	return s.base(r) + rt.endpoint + "/" + id
+}
+
+func (s *server) base(r *http.Request) string {
+	if s.baseURL != "" {
+		return s.baseURL
+	}
+	scheme := "http"
+	if r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https") {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + "/scim/v2"
+}
+
+func etag(version int64) string { return `W/"` + strconv.FormatInt(version, 10) + `"` }
+
+// matchesETag reports whether an If-Match / If-None-Match header value
+// names version: "*" or a list of (weak or strong) tags.
+func matchesETag(header string, version int64) bool {
+	want := strconv.FormatInt(version, 10)
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" {
+			return true
+		}
+		t = strings.TrimPrefix(t, "W/")
+		if strings.Trim(t, `"`) == want {
+			return true
+		}
+	}
+	return false
+}
+
+func account(r *http.Request) string { return auth.Account(r.Context()) }
