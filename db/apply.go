@@ -75,7 +75,7 @@ func (s *Store) Apply(ctx context.Context, account string, c bridge.Changes) err
 		return fmt.Errorf("db: apply: empty account: %w", bridge.ErrInvalid)
 	}
 	err := s.db.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := upsertUsers(tx, account, c.Users, s.rowsPerInsert(18)); err != nil {
+		if err := s.upsertUsers(tx, account, c.Users); err != nil {
 			return err
 		}
 		if err := upsertGroups(tx, account, c.Groups, s.rowsPerInsert(16)); err != nil {
@@ -90,7 +90,7 @@ func (s *Store) Apply(ctx context.Context, account string, c bridge.Changes) err
 		if err := softDelete(tx, account, "groups", c.DeleteGroups); err != nil {
 			return err
 		}
-		return insertEvents(tx, account, c.Events, s.rowsPerInsert(11))
+		return s.insertEvents(tx, account, c.Events)
 	})
 	return wrap("apply", err)
 }
@@ -111,7 +111,8 @@ func checkUniqueIDs(kind string, n int, id func(int) string) error {
 	return nil
 }
 
-func upsertUsers(tx *gorm.DB, account string, users []bridge.User, per int) error {
+func (s *Store) upsertUsers(tx *gorm.DB, account string, users []bridge.User) error {
+	per := batchSize
 	if err := checkUniqueIDs("user", len(users), func(i int) string { return users[i].ID }); err != nil {
 		return err
 	}
@@ -125,11 +126,18 @@ func upsertUsers(tx *gorm.DB, account string, users []bridge.User, per int) erro
 			}
 			rows = append(rows, r)
 		}
-		res := tx.Clauses(userUpsert).Create(&rows)
-		if res.Error != nil {
-			return fmt.Errorf("upsert users: %w", res.Error)
+		var n int64
+		var err error
+		if s.dialect == DialectSQLite {
+			n, err = sqliteUpsertUsers(tx, rows)
+		} else {
+			res := tx.Clauses(userUpsert).Create(&rows)
+			n, err = res.RowsAffected, res.Error
 		}
-		if res.RowsAffected != int64(len(rows)) {
+		if err != nil {
+			return fmt.Errorf("upsert users: %w", err)
+		}
+		if n != int64(len(rows)) {
 			return fmt.Errorf("upsert users: an id belongs to another account: %w", bridge.ErrConflict)
 		}
 	}
@@ -315,7 +323,8 @@ func softDelete(tx *gorm.DB, account, table string, dels []bridge.Deletion) erro
 	return nil
 }
 
-func insertEvents(tx *gorm.DB, account string, events []bridge.RunEvent, per int) error {
+func (s *Store) insertEvents(tx *gorm.DB, account string, events []bridge.RunEvent) error {
+	per := batchSize
 	rows := make([]runEventRow, 0, min(len(events), per))
 	for chunk := range slices.Chunk(events, per) {
 		rows = rows[:0]
@@ -326,7 +335,13 @@ func insertEvents(tx *gorm.DB, account string, events []bridge.RunEvent, per int
 			}
 			rows = append(rows, r)
 		}
-		if err := tx.Create(&rows).Error; err != nil {
+		var err error
+		if s.dialect == DialectSQLite {
+			err = sqliteInsertEvents(tx, rows)
+		} else {
+			err = tx.Create(&rows).Error
+		}
+		if err != nil {
 			return fmt.Errorf("insert run events: %w", err)
 		}
 	}
