@@ -13,6 +13,8 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/scimbridge/scimbridge/bridge"
+	"github.com/scimbridge/scimbridge/scimapi/admin"
+	"github.com/scimbridge/scimbridge/scimapi/metrics"
 )
 
 // Options wires the router to the domain.
@@ -28,6 +30,10 @@ type Options struct {
 	// MaxBodyBytes caps request bodies on /scim/v2 (default 1 MiB; also
 	// the advertised bulk maxPayloadSize).
 	MaxBodyBytes int64
+	// Admin, when set, mounts the admin API at /api/v1.
+	Admin *admin.Options
+	// Metrics, when set, serves /metrics and records HTTP latency by route.
+	Metrics *metrics.Metrics
 }
 
 // NewRouter builds the whole HTTP surface.
@@ -39,6 +45,17 @@ func NewRouter(opt Options) http.Handler {
 		opt.Resources, _ = opt.Store.(bridge.ResourceStore)
 	}
 	r := mux.NewRouter()
+	if opt.Metrics != nil {
+		r.Use(opt.Metrics.Middleware)
+		r.Handle("/metrics", opt.Metrics.Handler()).Methods(http.MethodGet)
+	}
+	if opt.Admin != nil {
+		a := *opt.Admin
+		if a.Log == nil {
+			a.Log = opt.Log
+		}
+		admin.Mount(r.PathPrefix("/api/v1").Subrouter(), a)
+	}
 	if opt.Resources != nil {
 		mountSCIM(r.PathPrefix("/scim/v2").Subrouter(), opt)
 	}
