@@ -103,20 +103,28 @@ func (s *server) groupDoc(r *http.Request, g bridge.Group, withMembers bool) map
 	ext["kind"] = string(g.Kind)
 	delete(doc, "members")
 	if withMembers && len(g.Members) > 0 {
-		ms := make([]any, 0, len(g.Members))
+		// A struct, not maps: a group of 5,000 members encodes several
+		// times faster.
+		ms := make([]memberJSON, 0, len(g.Members))
 		base := s.base(r)
 		for _, m := range g.Members {
 			ep := "/Users/"
 			if m.Type == "Group" {
 				ep = "/Groups/"
 			}
-			ms = append(ms, map[string]any{"value": m.ID, "type": m.Type, "$ref": base + ep + m.ID})
+			ms = append(ms, memberJSON{Value: m.ID, Type: m.Type, Ref: base + ep + m.ID})
 		}
 		doc["members"] = ms
 	}
 	doc["meta"] = s.meta(r, groupType, g.ID, g.CreatedAt, g.UpdatedAt, g.Version)
 	doc["schemas"] = schemasOf(groupType, doc)
 	return doc
+}
+
+type memberJSON struct {
+	Value string `json:"value"`
+	Ref   string `json:"$ref"`
+	Type  string `json:"type"`
 }
 
 // projection is a parsed attributes / excludedAttributes pair.

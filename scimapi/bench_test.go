@@ -1,0 +1,187 @@
+package scimapi
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/scimbridge/scimbridge/bridge"
+)
+
+// BenchmarkSCIM measures the endpoint through the whole router (auth,
+// query, rendering) on a generated store of 100,000 users and 10,000
+// groups, one of them with 5,000 members, on SQLite and PostgreSQL:
+//
+//	go test ./scimapi -run '^$' -bench BenchmarkSCIM -benchtime 3000x -timeout 60m
+//
+// Each case runs b.N requests from 4 concurrent clients and reports
+// requests per second and p50 / p99 latency. SCIMBRIDGE_BENCH_USERS
+// shrinks the store for a quick run.
+
+type benchStore struct {
+	e       *env
+	users   []bridge.User
+	big     bridge.Group
+	seedDur time.Duration
+}
+
+var (
+	benchMu     sync.Mutex
+	benchStores = map[string]*benchStore{}
+)
+
+func benchSeed(b *testing.B, backend string) *benchStore {
+	benchMu.Lock()
+	defer benchMu.Unlock()
+	if s := benchStores[backend]; s != nil {
+		return s
+	}
+	nUsers := 100000
+	if v, err := strconv.Atoi(os.Getenv("SCIMBRIDGE_BENCH_USERS")); err == nil && v > 0 {
+		nUsers = v
+	}
+	nGroups := max(nUsers/10, 1)
+	start := time.Now()
+	// The store outlives the sub-benchmark that creates it.
+	e := newEnv(benchTB{b}, backend)
+	ctx := context.Background()
+	users := make([]bridge.User, 0, nUsers)
+	for i := 0; i < nUsers; i += 1000 {
+		var batch []bridge.User
+		for j := i; j < min(i+1000, nUsers); j++ {
+			u := adUser(fmt.Sprintf("user%06d", j), fmt.Sprintf("Given%d", j), fmt.Sprintf("Family%d", j%977), fmt.Sprintf("Dept%d", j%50), j%20 != 0)
+			batch = append(batch, u)
+		}
+		if err := e.store.Apply(ctx, e.acct, bridge.Changes{Users: batch}); err != nil {
+			b.Fatalf("seed users: %v", err)
+		}
+		users = append(users, batch...)
+	}
+	var big bridge.Group
+	for i := 0; i < nGroups; i += 1000 {
+		c := bridge.Changes{SetMembers: map[string][]bridge.Member{}}
+		for j := i; j < min(i+1000, nGroups); j++ {
+			g := adGroup(fmt.Sprintf("Group %05d", j), bridge.KindSecurity)
+			n := 10
+			if j == 0 {
+				n = min(5000, nUsers)
+				big = g
+			}
+			var ms []bridge.Member
+			for k := 0; k < n; k++ {
+				ms = append(ms, bridge.Member{ID: users[(j*37+k)%nUsers].ID, Type: "User"})
+			}
+			c.Groups = append(c.Groups, g)
+			c.SetMembers[g.ID] = ms
+		}
+		if err := e.store.Apply(ctx, e.acct, c); err != nil {
+			b.Fatalf("seed groups: %v", err)
+		}
+	}
+	if e.store.Dialect() == "postgres" {
+		if sdb, err := e.store.SQLDB(); err == nil {
+			_, _ = sdb.Exec("ANALYZE")
+		}
+	} else if sdb, err := e.store.SQLDB(); err == nil {
+		_, _ = sdb.Exec("ANALYZE")
+	}
+	s := &benchStore{e: e, users: users, big: big, seedDur: time.Since(start)}
+	benchStores[backend] = s
+	b.Logf("%s: seeded %d users, %d groups in %s", backend, nUsers, nGroups, s.seedDur.Round(time.Second))
+	return s
+}
+
+// benchTB keeps the store open after the sub-benchmark that made it:
+// cleanups run at process exit instead.
+type benchTB struct{ *testing.B }
+
+func (benchTB) Cleanup(func()) {}
+
+func (t benchTB) TempDir() string {
+	d, err := os.MkdirTemp("", "scimbench")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func BenchmarkSCIM(b *testing.B) {
+	for _, backend := range backends {
+		b.Run(backend, func(b *testing.B) {
+			if backend == "postgres" {
+				postgresTestURL(benchTB{b}) // skip early without a server
+			}
+			s := benchSeed(b, backend)
+			n := len(s.users)
+			cases := []struct {
+				name string
+				path func(i int) string
+			}{
+				{"GetUserByID", func(i int) string { return "/scim/v2/Users/" + s.users[(i*7919)%n].ID }},
+				{"FilterUserNameEq", func(i int) string {
+					return "/scim/v2/Users?filter=" + url.QueryEscape(`userName eq "`+s.users[(i*7919)%n].UserName+`"`)
+				}},
+				{"FilterExternalIDEq", func(i int) string {
+					return "/scim/v2/Users?filter=" + url.QueryEscape(`externalId eq "`+s.users[(i*7919)%n].ExternalID+`"`)
+				}},
+				{"Page100SortedByUserName", func(i int) string {
+					return fmt.Sprintf("/scim/v2/Users?sortBy=userName&count=100&startIndex=%d", 1+(i*100)%2000)
+				}},
+				{"Group5000Members", func(int) string { return "/scim/v2/Groups/" + s.big.ID }},
+				{"Group5000ExcludedMembers", func(int) string { return "/scim/v2/Groups/" + s.big.ID + "?excludedAttributes=members" }},
+			}
+			for _, c := range cases {
+				b.Run(c.name, func(b *testing.B) { runBench(b, s.e, c.path) })
+			}
+		})
+	}
+}
+
+func runBench(b *testing.B, e *env, path func(int) string) {
+	const clients = 4
+	lat := make([]time.Duration, b.N)
+	var next atomic.Int64
+	var failed atomic.Int64
+	b.ResetTimer()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for c := 0; c < clients; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= b.N {
+					return
+				}
+				req := httptest.NewRequest("GET", path(i), nil)
+				req.Header.Set("Authorization", "Bearer "+e.token)
+				rec := httptest.NewRecorder()
+				t0 := time.Now()
+				e.h.ServeHTTP(rec, req)
+				lat[i] = time.Since(t0)
+				if rec.Code != 200 {
+					failed.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	if f := failed.Load(); f > 0 {
+		b.Fatalf("%d requests failed", f)
+	}
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "req/s")
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50_ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99_ms")
+}
