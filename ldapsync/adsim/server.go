@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"strconv"
 	"sync"
@@ -56,7 +57,10 @@ type Server struct {
 	bound    map[int]bool // connection id -> bound
 	pages    map[string]*pagedState
 	nextPage int
-	runErr   chan error
+	conns    map[net.Conn]bool // spliced connections, both halves
+
+	pub   net.Listener // the address clients use
+	inner string       // gldap's private loopback address
 }
 
 // New builds a server (not yet listening) holding the rootDSE's
@@ -132,20 +136,29 @@ func (s *Server) Start() error {
 	if err := mux.DefaultRoute(s.handleUnsupported); err != nil {
 		return err
 	}
-	// gldap listens itself and does not expose the listener, so a port of 0
-	// is resolved here first: reserve a free port, release it, serve on it.
-	// A race with another process taking it in between is retried.
+	// gldap listens itself, does not expose its listener, and its Stop
+	// waits for every client to hang up. So gldap serves on a private
+	// loopback port and the public listener (which can be port 0) splices
+	// connections to it; Close cuts the spliced connections, so it never
+	// waits on a client that forgot to close.
+	pub, err := net.Listen("tcp", s.opts.Addr)
+	if err != nil {
+		return fmt.Errorf("adsim: cannot listen on %s: %w", s.opts.Addr, err)
+	}
 	var lastErr error
 	for attempt := 0; attempt < 5; attempt++ {
-		addr, err := resolvePort(s.opts.Addr)
+		inner, err := resolvePort("127.0.0.1:0")
 		if err != nil {
+			pub.Close()
 			return err
 		}
 		srv, err := gldap.NewServer(gldap.WithLogger(hclog.NewNullLogger()), gldap.WithOnClose(s.forget))
 		if err != nil {
+			pub.Close()
 			return err
 		}
 		if err := srv.Router(mux); err != nil {
+			pub.Close()
 			return err
 		}
 		var runOpts []gldap.Option
@@ -153,16 +166,69 @@ func (s *Server) Start() error {
 			runOpts = append(runOpts, gldap.WithTLSConfig(s.opts.TLS))
 		}
 		errc := make(chan error, 1)
-		go func() { errc <- srv.Run(addr, runOpts...) }()
-		if err := waitListening(addr, errc); err != nil {
+		go func() { errc <- srv.Run(inner, runOpts...) }()
+		if err := waitListening(inner, errc); err != nil {
 			lastErr = err
 			_ = srv.Stop()
 			continue
 		}
-		s.srv, s.addr, s.runErr = srv, addr, errc
+		s.srv, s.addr, s.inner, s.pub = srv, pub.Addr().String(), inner, pub
+		s.conns = map[net.Conn]bool{}
+		go s.accept()
 		return nil
 	}
-	return fmt.Errorf("adsim: cannot listen on %s: %w", s.opts.Addr, lastErr)
+	pub.Close()
+	return fmt.Errorf("adsim: cannot start the LDAP server: %w", lastErr)
+}
+
+// accept splices each public connection to gldap's private port.
+func (s *Server) accept() {
+	for {
+		c, err := s.pub.Accept()
+		if err != nil {
+			return
+		}
+		go s.splice(c)
+	}
+}
+
+func (s *Server) splice(c net.Conn) {
+	in, err := net.Dial("tcp", s.inner)
+	if err != nil {
+		c.Close()
+		return
+	}
+	if !s.track(c, in) {
+		c.Close()
+		in.Close()
+		return
+	}
+	defer s.untrack(c, in)
+	done := make(chan struct{}, 2)
+	go func() { _, _ = io.Copy(in, c); in.Close(); done <- struct{}{} }()
+	go func() { _, _ = io.Copy(c, in); c.Close(); done <- struct{}{} }()
+	<-done
+	<-done
+}
+
+func (s *Server) track(cs ...net.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conns == nil {
+		return false // closed
+	}
+	for _, c := range cs {
+		s.conns[c] = true
+	}
+	return true
+}
+
+func (s *Server) untrack(cs ...net.Conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, c := range cs {
+		delete(s.conns, c)
+	}
 }
 
 func resolvePort(addr string) (string, error) {
@@ -218,6 +284,13 @@ func (s *Server) Close() error {
 	if s.srv == nil {
 		return nil
 	}
+	s.pub.Close()
+	s.mu.Lock()
+	for c := range s.conns {
+		c.Close()
+	}
+	s.conns = nil
+	s.mu.Unlock()
 	err := s.srv.Stop()
 	s.srv = nil
 	return err
