@@ -324,7 +324,9 @@ func (s *Server) Remove(dn string) bool { return s.tree.remove(dn) }
 
 // Modify replaces attributes of dn; an empty list deletes the attribute.
 // uSNChanged and whenChanged move forward.
-func (s *Server) Modify(dn string, changes map[string][]string) error { return s.tree.modify(dn, changes) }
+func (s *Server) Modify(dn string, changes map[string][]string) error {
+	return s.tree.modify(dn, changes)
+}
 
 // Entry returns a copy of the entry dn.
 func (s *Server) Entry(dn string) (Entry, bool) {
