@@ -12,7 +12,6 @@ import (
 	"github.com/scimbridge/scimbridge/bridge"
 	"github.com/scimbridge/scimbridge/ldapsync"
 	"github.com/scimbridge/scimbridge/ldapsync/adsim"
-	"github.com/scimbridge/scimbridge/scimapi"
 )
 
 // demoBaseDN is the naming context of the built-in sample directory.
@@ -102,7 +101,8 @@ func runDemo(ctx context.Context, env *cliEnv, args []string) error {
 	fmt.Fprintf(w, "  SCIM endpoint:  %s/scim/v2\n", base)
 	fmt.Fprintf(w, "  SCIM token:     %s\n", scimToken)
 	fmt.Fprintf(w, "  Admin token:    %s\n\n", adminToken)
-	fmt.Fprintf(w, "Try:\n  curl -H 'Authorization: Bearer %s' '%s/scim/v2/Users?count=5'\n\n", scimToken, base)
+	fmt.Fprintf(w, "Try:\n  curl -H 'Authorization: Bearer %s' '%s/scim/v2/Users?count=5'\n", scimToken, base)
+	fmt.Fprintf(w, "  curl -H 'Authorization: Bearer %s' '%s/api/v1/accounts/default/runs'\n\n", adminToken, base)
 	fmt.Fprintf(w, "Press Ctrl-C to stop.\n")
-	return serveHTTP(ctx, ln, scimapi.NewRouter(scimapi.Options{Store: store, Log: log}), log)
+	return runServer(ctx, env, ln, store, box, log)
 }

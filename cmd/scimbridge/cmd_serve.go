@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/scimbridge/scimbridge/bridge"
-	"github.com/scimbridge/scimbridge/scimapi"
 )
 
 func runServe(ctx context.Context, env *cliEnv, args []string) error {
@@ -26,7 +24,8 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	}
 	defer store.Close()
 	// Fail early on a missing or wrong key rather than at the first sync.
-	if _, err := pc.secretBox(env, log); err != nil {
+	box, err := pc.secretBox(env, log)
+	if err != nil {
 		return err
 	}
 	if n, err := store.FailAbandonedRuns(ctx, "the process running it stopped before the run finished"); err != nil {
@@ -38,7 +37,7 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w", *listen, err)
 	}
-	return serveHTTP(ctx, ln, scimapi.NewRouter(scimapi.Options{Store: store, Log: log}), log)
+	return runServer(ctx, env, ln, store, box, log)
 }
 
 // serveHTTP serves until ctx ends, then drains requests for up to 15 s.
@@ -70,5 +69,3 @@ func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, log *slog.L
 	}
 	return nil
 }
-
-var _ = bridge.DefaultAccount

@@ -1,0 +1,40 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/scimbridge/scimbridge/bridge"
+	"github.com/scimbridge/scimbridge/db"
+	"github.com/scimbridge/scimbridge/ldapsync"
+	"github.com/scimbridge/scimbridge/scimapi"
+	"github.com/scimbridge/scimbridge/scimapi/admin"
+	"github.com/scimbridge/scimbridge/scimapi/metrics"
+)
+
+// runServer serves SCIM, the admin API and metrics on ln, runs the
+// scheduler, and on shutdown drains HTTP requests and cancels running syncs
+// cleanly. Every replica runs the scheduler; the store's per-account lock
+// lets exactly one of them run each sync.
+func runServer(ctx context.Context, env *cliEnv, ln net.Listener, store *db.Store, box *bridge.SecretBox, log *slog.Logger) error {
+	m := metrics.New()
+	runner := bridge.NewRunner(bridge.Engine{Store: store, Open: ldapsync.Open, Secrets: box.Open, Log: log}, log)
+	runner.OnFinish = m.ObserveRun
+	go runner.Watch(ctx)
+	go (&bridge.Scheduler{Runner: runner, Log: log}).Serve(ctx)
+
+	h := scimapi.NewRouter(scimapi.Options{Store: store, Log: log, Metrics: m,
+		Admin: &admin.Options{
+			Store: store, Runner: runner, Syntax: ldapsync.Syntax{}, Open: ldapsync.Open,
+			Secrets: box, AdminToken: env.getenv("SCIMBRIDGE_ADMIN_TOKEN"), Log: log,
+		}})
+	err := serveHTTP(ctx, ln, h, log)
+	closeCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if cerr := runner.Close(closeCtx); cerr != nil && err == nil {
+		err = cerr
+	}
+	return err
+}
