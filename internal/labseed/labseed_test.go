@@ -2,6 +2,7 @@ package labseed
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
 )
@@ -90,5 +91,27 @@ func TestUser(t *testing.T) {
 	}
 	if u.First("userPrincipalName") != "user00012@lab.scimbridge.test" {
 		t.Fatalf("upn %q", u.First("userPrincipalName"))
+	}
+}
+
+func TestReadLabFile(t *testing.T) {
+	path := t.TempDir() + "/env"
+	content := `export SCIMBRIDGE_LAB_HOST=127.0.0.1
+export SCIMBRIDGE_LAB_PORT=389
+export SCIMBRIDGE_LAB_LDAPS_PORT=636
+export SCIMBRIDGE_LAB_BASE_DN=DC=lab,DC=scimbridge,DC=test
+export SCIMBRIDGE_LAB_BIND_DN=CN=svc-scim,OU=Service,DC=lab,DC=scimbridge,DC=test
+export SCIMBRIDGE_LAB_PASSWORD=x
+export SCIMBRIDGE_LAB_USERS=20
+`
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	l, err := ReadLabFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.URL() != "ldap://127.0.0.1:389" || l.LDAPSURL() != "ldaps://127.0.0.1:636" || l.Seed().Expected().Users != 27 {
+		t.Fatalf("%+v", l)
 	}
 }
