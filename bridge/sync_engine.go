@@ -223,6 +223,17 @@ func (s *syncRun) execute(ctx context.Context) {
 		}
 		return
 	}
+	// A connection that drops can look like the normal end of a search to
+	// an LDAP client library (no result, no error). Trust the read only if
+	// the directory still answers on the same connection afterwards.
+	if _, err := dir.ServerInfo(ctx); err != nil {
+		if ctx.Err() != nil {
+			s.end(ctx, RunCancelled, "the run was cancelled while reading the directory; nothing was changed")
+		} else {
+			s.end(ctx, RunFailed, "reading the directory failed: the connection did not survive the read ("+err.Error()+"); nothing was changed")
+		}
+		return
+	}
 	s.log.Info("directory read", "users", len(read.users), "groups", len(read.groups), "ous", len(read.ous),
 		"duration", time.Since(started).Round(time.Millisecond))
 
