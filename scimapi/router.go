@@ -14,6 +14,7 @@ import (
 
 	"github.com/scimbridge/scimbridge/bridge"
 	"github.com/scimbridge/scimbridge/scimapi/admin"
+	"github.com/scimbridge/scimbridge/scimapi/console"
 	"github.com/scimbridge/scimbridge/scimapi/metrics"
 )
 
@@ -34,6 +35,9 @@ type Options struct {
 	Admin *admin.Options
 	// Metrics, when set, serves /metrics and records HTTP latency by route.
 	Metrics *metrics.Metrics
+	// Console, when set, serves the web console at /console (it calls the
+	// admin API through this router).
+	Console *console.Options
 }
 
 // NewRouter builds the whole HTTP surface.
@@ -56,6 +60,7 @@ func NewRouter(opt Options) http.Handler {
 		}
 		admin.Mount(r.PathPrefix("/api/v1").Subrouter(), a)
 	}
+	console.Mount(r, r, opt.Console)
 	if opt.Resources != nil {
 		mountSCIM(r.PathPrefix("/scim/v2").Subrouter(), opt)
 	}

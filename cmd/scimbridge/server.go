@@ -11,6 +11,7 @@ import (
 	"github.com/scimbridge/scimbridge/ldapsync"
 	"github.com/scimbridge/scimbridge/scimapi"
 	"github.com/scimbridge/scimbridge/scimapi/admin"
+	"github.com/scimbridge/scimbridge/scimapi/console"
 	"github.com/scimbridge/scimbridge/scimapi/metrics"
 )
 
@@ -29,7 +30,9 @@ func runServer(ctx context.Context, env *cliEnv, ln net.Listener, store *db.Stor
 		Admin: &admin.Options{
 			Store: store, Runner: runner, Syntax: ldapsync.Syntax{}, Open: ldapsync.Open,
 			Secrets: box, AdminToken: env.getenv("SCIMBRIDGE_ADMIN_TOKEN"), Log: log,
-		}})
+		},
+		Console: &console.Options{Tokens: store, AdminToken: env.getenv("SCIMBRIDGE_ADMIN_TOKEN"), Secrets: box, Syntax: ldapsync.Syntax{}, Log: log},
+	})
 	err := serveHTTP(ctx, ln, h, log)
 	closeCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
