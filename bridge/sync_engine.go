@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -137,6 +138,11 @@ type syncRun struct {
 func (s *syncRun) end(ctx context.Context, status RunStatus, msg string) {
 	if status == RunFailed && ctx.Err() != nil {
 		status = RunCancelled
+	}
+	// Say who cancelled when the canceller said (Runner: ErrRunCancelled).
+	if cause := context.Cause(ctx); status == RunCancelled && cause != nil &&
+		!errors.Is(cause, context.Canceled) && !strings.Contains(msg, cause.Error()) {
+		msg = cause.Error() + ": " + msg
 	}
 	s.run.Status = status
 	s.run.Error = msg

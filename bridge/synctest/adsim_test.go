@@ -610,7 +610,8 @@ func TestAdsimCancelledRun(t *testing.T) {
 	e := newEnv(t, openSQLite(t))
 	const acct = "acme"
 	e.configure(acct, ad.settings())
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancelCause := context.WithCancelCause(context.Background())
+	cancel := func() { cancelCause(bridge.ErrRunCancelled) }
 	e.engine.Open = func(c context.Context, conn bridge.Connection, pw string, log *slogLogger) (bridge.Directory, error) {
 		d, err := ldapsync.Options{PageSize: 3}.Open(c, conn, pw, log)
 		if err != nil {
@@ -622,7 +623,8 @@ func TestAdsimCancelledRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Status != bridge.RunCancelled || !strings.Contains(r.Error, "nothing was changed") {
+	if r.Status != bridge.RunCancelled || !strings.Contains(r.Error, "nothing was changed") ||
+		!strings.HasPrefix(r.Error, bridge.ErrRunCancelled.Error()) {
 		t.Errorf("run: %s %q, want cancelled", r.Status, r.Error)
 	}
 	if s := e.snapshot(acct); len(s.users)+len(s.groups) != 0 {
