@@ -20,7 +20,7 @@
       else if (k.startsWith('on')) e.addEventListener(k.slice(2), v);
       else e.setAttribute(k, v === true ? '' : String(v));
     }
-    for (const c of kids.flat()) {
+    for (const c of kids.flat(Infinity)) {
       if (c === null || c === undefined || c === false) continue;
       e.append(c instanceof Node ? c : String(c));
     }
@@ -196,8 +196,8 @@
     const runError = $('#run-error');
     const showLast = (run) => {
       if (!run) { lastRun.textContent = 'No run yet.'; return; }
-      lastRun.replaceChildren(run.status === 'running' ? 'Current run: ' : 'Last run: ', statusBadge(run), ` started ${fmtTime(run.startedAt)}`,
-        run.status === 'running' ? '' : `, took ${duration(run)}. Users: ${countsText(run.counts.users)}. Groups: ${countsText(run.counts.groups)}. `,
+      lastRun.replaceChildren(run.status === 'running' ? 'Current run: ' : 'Last run: ', statusBadge(run), ` started ${fmtTime(run.startedAt)}. `,
+        run.status === 'running' ? '' : `Took ${duration(run)}. Users: ${countsText(run.counts.users)}. Groups: ${countsText(run.counts.groups)}. `,
         run.error ? el('span', { class: 'error', text: run.error + ' ' }) : '', reportLink(run));
     };
     runWatchers.push(showLast);
@@ -507,7 +507,7 @@
       st.textContent = catalog.size === 0 ? 'No synced objects yet: run a sync first, or add an object by its objectGUID.'
         : `${hits.length} match(es)${hits.length >= 25 ? ' (first 25)' : ''}.`;
       $('#ex-found').replaceChildren(...hits.map((e) => el('li', {},
-        el('span', { text: `${e.objectType}: ${e.name || e.dn}` }), el('span', { class: 'hint', text: e.dn }),
+        el('span', { class: 'grow' }, el('b', { text: `${e.objectType}: ${e.name || e.dn}` }), el('br'), el('span', { class: 'hint', text: e.dn })),
         el('button', { type: 'button', class: 'secondary', text: 'Protect', 'aria-label': `Protect ${e.name || e.dn}`,
           onclick: () => addProtection('protected', { objectType: e.objectType, externalId: e.externalId, note: e.name }) }),
         e.objectType === 'user' ? el('button', { type: 'button', class: 'secondary', text: 'Add as owner', 'aria-label': `Add ${e.name || e.dn} as owner`,
@@ -769,6 +769,12 @@
 
   // ---- Audit ----
 
+  // who names an audit entry: its userName, else the CN of its DN, else its id.
+  function who(e) {
+    const m = /^CN=((?:\\.|[^,])+)/i.exec(e.dn || '');
+    return e.userName || (m ? m[1].replace(/\\(.)/g, '$1') : '') || e.userId;
+  }
+
   function auditPage() {
     const limit = 50;
     let offset = 0;
@@ -801,7 +807,7 @@
       const { items, total } = res.data;
       $('#audit-table tbody').replaceChildren(...(items.length ? items.map((e) => el('tr', {},
         el('td', { text: fmtTime(e.at) }), el('td', { text: e.status }),
-        el('td', {}, el('button', { type: 'button', class: 'link', text: e.userName || e.userId, 'aria-label': `History of ${e.userName || e.userId}`,
+        el('td', {}, el('button', { type: 'button', class: 'link', text: who(e), 'aria-label': `History of ${who(e)}`,
           onclick: () => { $('#hi-user').value = e.userId; history_(e.userId); } })),
         el('td', { class: 'dn', text: e.dn || '' }), el('td', { text: e.reason || '' }), el('td', {}, reportLink({ id: e.runId }, 'report'))))
         : [el('tr', {}, el('td', { colspan: 6, text: 'No user was deactivated or deleted in this period.' }))]));
