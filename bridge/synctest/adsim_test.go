@@ -775,3 +775,41 @@ func TestAdsimCustomMapping(t *testing.T) {
 		t.Errorf("enterprise %v", ent)
 	}
 }
+
+// An AD account deleted and created again under the same name (a new
+// objectGUID) in one sync interval: the store keeps live userNames unique,
+// so the new user is written after the old one is deleted, in the same run.
+func TestAdsimUserNameTakeover(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(t *testing.T) bridge.Store) {
+		ad := startAD(t)
+		e := newEnv(t, open(t))
+		const acct = "acme"
+		e.configure(acct, ad.settings())
+		opt := bridge.RunOptions{Account: acct}
+		e.mustSucceed(opt)
+		old, _ := e.snapshot(acct).userByDN(kenDN)
+
+		ad.remove(kenDN)
+		again := adsim.User(sampleBase, salesDN, adsim.Person{Given: "Ken", Surname: "Thompson", Sam: "kthompson"})
+		ad.add(again)
+		ad.addToGroup("CN=Sales Team,"+groupsDN, again.DN)
+		r := e.mustSucceed(opt)
+		if r.Counts.Users.Added != 1 || r.Counts.Users.Deleted != 1 {
+			t.Fatalf("counts %+v, want 1 added and 1 deleted", r.Counts.Users)
+		}
+		s := e.snapshot(acct)
+		u, _ := s.userByDN(again.DN)
+		gone := s.users[old.ExternalID]
+		if u.ID == old.ID || u.UserName != old.UserName || u.Status != bridge.StatusActive || gone.Status != bridge.StatusDeleted {
+			t.Errorf("new %+v\nold %+v", u, gone)
+		}
+		team, _ := s.groupByDN("CN=Sales Team," + groupsDN)
+		sales, _ := s.groupByDN(salesDN)
+		if !slices.Contains(memberIDs(team), "User:"+u.ID) || !slices.Contains(memberIDs(sales), "User:"+u.ID) {
+			t.Error("the new user's memberships were not set")
+		}
+		if r := e.mustSucceed(opt); r.Counts.Users != (bridge.Counts{Unchanged: r.Counts.Users.Unchanged}) || r.Counts.Groups.Updated != 0 {
+			t.Errorf("the run after: %+v", r.Counts)
+		}
+	})
+}
