@@ -26,6 +26,7 @@ bash scripts/samba-lab.sh up
 # shellcheck disable=SC1091
 source "${SCIMBRIDGE_LAB_DIR:-/var/tmp/scimbridge-lab}/env"
 
+bash scripts/install-chromium.sh  # Chromium for the console's browser tests (no-op when present)
 log "go vet"
 go vet ./...
 log "go test"

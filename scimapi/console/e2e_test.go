@@ -226,7 +226,7 @@ func until(expr string, d time.Duration) chromedp.Action[chromedp.Void] {
 		deadline := time.Now().Add(d)
 		var last error
 		for {
-			ok, err := chromedp.Evaluate[bool]("!!(" + expr + ")")(ctx, tg)
+			ok, err := chromedp.Evaluate[bool]("!!("+expr+")")(ctx, tg)
 			if err == nil && ok {
 				return nil
 			}
@@ -259,7 +259,7 @@ func step(t *testing.T, ctx context.Context, name string, actions ...chromedp.Ac
 
 func signIn(base, token string) chromedp.Action[chromedp.Void] {
 	return chromedp.Steps(
-		chromedp.Navigate(base + "/console/login"),
+		chromedp.Navigate(base+"/console/login"),
 		chromedp.WaitVisible(chromedp.CSS("#token")),
 		chromedp.SendKeys(chromedp.CSS("#token"), token),
 		chromedp.Click(chromedp.CSS("#sign-in")),
