@@ -15,6 +15,10 @@ type Conn interface {
 	Bind(username, password string) error
 	SearchAsync(ctx context.Context, req *ldap.SearchRequest, bufferSize int) ldap.Response
 	SetTimeout(time.Duration)
+	// IsClosing reports a connection that was closed or lost. go-ldap ends
+	// a search on such a connection with no entries and no error, so a read
+	// must check it before calling itself complete.
+	IsClosing() bool
 	Close() error
 }
 

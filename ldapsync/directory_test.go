@@ -363,3 +363,29 @@ func TestOUTree(t *testing.T) {
 		t.Fatalf("subtree = %+v, %v", sub, err)
 	}
 }
+
+// A server that goes away in the middle of a paged read must make the read
+// fail: go-ldap ends searches on a lost connection with no error, and a
+// read taken for complete would let the engine delete what it did not see.
+func TestStreamServerLostMidRead(t *testing.T) {
+	for _, kind := range []bridge.EntryKind{bridge.EntryUser, bridge.EntryGroup, bridge.EntryOU} {
+		t.Run(string(kind), func(t *testing.T) {
+			srv, _, c := startSample(t, adsim.Options{})
+			d := open(t, c, adsim.SamplePassword, ldapsync.Options{PageSize: 2})
+			n := 0
+			err := d.Stream(context.Background(), bridge.Scope{BaseDN: sampleBase}, kind, func(bridge.Entry) error {
+				n++
+				if n == 1 {
+					srv.Close()
+				}
+				return nil
+			})
+			if err == nil || !errors.Is(err, bridge.ErrDirectoryRead) {
+				t.Fatalf("Stream after the server closed returned %v after %d entries; want a read error", err, n)
+			}
+			if _, err := d.Count(context.Background(), bridge.Scope{BaseDN: sampleBase}); err == nil {
+				t.Fatal("Count on a lost connection succeeded")
+			}
+		})
+	}
+}

@@ -35,8 +35,15 @@ func (d *Directory) search(ctx context.Context, req *ldap.SearchRequest) ([]*lda
 	if err := rctx.Err(); err != nil {
 		return nil, nil, context.DeadlineExceeded
 	}
+	// A connection lost before or during the request also ends it silently;
+	// what was read may be a part of the answer, or none of it.
+	if d.conn.IsClosing() {
+		return nil, nil, ldap.NewError(ldap.ErrorNetwork, errConnectionLost)
+	}
 	return entries, controls, nil
 }
+
+var errConnectionLost = errors.New("the connection closed before the server finished its answer")
 
 // pagedSearch runs req with the paged-results control (RFC 2696), one page
 // at a time: each page is read whole (at most pageSize entries), its
@@ -64,14 +71,17 @@ func (d *Directory) pagedSearch(ctx context.Context, req *ldap.SearchRequest, fn
 				return err
 			}
 		}
-		var cookie []byte
-		if c, ok := ldap.FindControl(controls, ldap.ControlTypePaging).(*ldap.ControlPaging); ok {
-			cookie = c.Cookie
+		// A complete page ends with SearchResultDone carrying the paging
+		// control (AD and Samba always send it). Without it we cannot tell
+		// the last page from a cut-off answer, so the read is not complete.
+		c, ok := ldap.FindControl(controls, ldap.ControlTypePaging).(*ldap.ControlPaging)
+		if !ok {
+			return ldap.NewError(ldap.ErrorNetwork, errors.New("a page of the paged search ended without the paging control"))
 		}
-		if len(cookie) == 0 {
+		if len(c.Cookie) == 0 {
 			return nil
 		}
-		paging.SetCookie(cookie)
+		paging.SetCookie(c.Cookie)
 	}
 }
 
