@@ -122,22 +122,24 @@ func (s *server) call(t *testing.T, method, path string, body any) map[string]an
 	return out
 }
 
-// syncNow runs a sync through the API and waits for it to finish.
-func (s *server) syncNow(t *testing.T, account string) {
+// syncNow runs a sync through the API, waits for it to end with status
+// want, and returns its id.
+func (s *server) syncNow(t *testing.T, account, want string) string {
 	t.Helper()
 	run := s.call(t, "POST", "/accounts/"+account+"/runs", map[string]any{"dryRun": false})
 	id := run["id"].(string)
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		if r := s.call(t, "GET", "/accounts/"+account+"/runs/"+id, nil); r["status"] != "running" {
-			if r["status"] != "succeeded" {
-				t.Fatalf("run %s ended %v: %v", id, r["status"], r["error"])
+			if r["status"] != want {
+				t.Fatalf("run %s ended %v, want %s: %v", id, r["status"], want, r["error"])
 			}
-			return
+			return id
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatalf("run %s did not finish", id)
+	return ""
 }
 
 // browser starts headless Chromium with an empty profile.
@@ -321,6 +323,10 @@ func TestConsoleEndToEnd(t *testing.T) {
 		chromedp.Navigate(base+"/console/wizard"),
 		chromedp.WaitVisible(chromedp.CSS("#c-host")),
 		until(`document.querySelector('#wizard-status').textContent.includes('No settings yet')`, 10*time.Second),
+		// Saving an empty form: the API's 422 problems land next to their fields.
+		chromedp.Click(chromedp.CSS("#panel-connection button[type=submit]")),
+		until(`document.querySelector('#c-host').getAttribute('aria-invalid') === 'true' && !document.querySelector('#panel-connection .error-summary').hidden`, 10*time.Second),
+		shot.take("wizard-errors"),
 		chromedp.SendKeys(chromedp.CSS("#c-host"), lab.Host),
 		chromedp.SetValue(chromedp.CSS("#c-security"), "ldaps"),
 		chromedp.SetValue(chromedp.CSS("#c-port"), fmt.Sprint(lab.LDAPSPort)),
@@ -438,7 +444,7 @@ func TestConsoleEndToEnd(t *testing.T) {
 		t.Fatalf("adsim: %v", err)
 	}
 	defer sim.Close()
-	disabledDN := auditSetup(t, srv, sim)
+	disabledDN, heldID := auditSetup(t, srv, sim)
 	auditor := srv.token(t, "branch", bridge.TokenAuditor)
 	step(t, ctx, "sign out",
 		chromedp.Click(chromedp.CSS("#sign-out")),
@@ -463,35 +469,62 @@ func TestConsoleEndToEnd(t *testing.T) {
 	if strings.Contains(nav, "Configure") {
 		t.Errorf("auditor navigation offers Configure: %q", nav)
 	}
+
+	// A run held by the deletion threshold: an admin sees what it would
+	// delete and approves it.
+	branchAdmin := srv.token(t, "branch", bridge.TokenAdmin)
+	step(t, ctx, "held run: approve",
+		chromedp.Click(chromedp.CSS("#sign-out")),
+		chromedp.WaitVisible(chromedp.CSS("#token")),
+		signIn(base, branchAdmin),
+		until(`location.pathname === '/console/settings'`, 10*time.Second),
+		chromedp.Navigate(base+"/console/runs/"+heldID),
+		until(`!document.querySelector('#held').hidden && document.querySelectorAll('#held-table tbody tr').length === 2`, 10*time.Second),
+		shot.take("report-held"),
+		chromedp.Click(chromedp.CSS("#approve")),
+		until(fmt.Sprintf(`location.pathname !== '/console/runs/%s' && document.querySelector('#overview .status-succeeded') && document.querySelector('#overview').textContent.includes('approval')`, heldID), 30*time.Second),
+		until(`document.querySelector('#counts tbody').textContent.includes('Deleted') && [...document.querySelectorAll('#counts tbody tr')].find(r => r.textContent.startsWith('Deleted')).children[1].textContent === '2'`, 10*time.Second))
 }
 
 // auditSetup configures account "branch" on the adsim directory, syncs,
-// disables one user, and syncs again; it returns the disabled user's DN.
-func auditSetup(t *testing.T, srv *server, sim *adsim.Server) string {
+// disables one user, and syncs again. Then, with a deletion threshold of
+// one object, it removes two users and syncs: that run is held. It returns
+// the disabled user's DN and the held run's id.
+func auditSetup(t *testing.T, srv *server, sim *adsim.Server) (string, string) {
 	t.Helper()
 	srv.call(t, "POST", "/accounts", map[string]any{"id": "branch", "name": "Branch office"})
-	srv.call(t, "PUT", "/accounts/branch/directory", map[string]any{
+	doc := map[string]any{
 		"connection": map[string]any{"host": sim.Host(), "port": sim.Port(), "security": "none",
 			"baseDn": sim.BaseDN(), "bindDn": sampleServiceDN(t, sim.BaseDN()), "password": adsim.SamplePassword},
 		"organizationalUnits": map[string]any{"mode": "all"},
-	})
-	srv.syncNow(t, "branch")
-	var dn string
+	}
+	srv.call(t, "PUT", "/accounts/branch/directory", doc)
+	srv.syncNow(t, "branch", "succeeded")
+	var enabled []string
 	entries, _ := adsim.SampleTree(sim.BaseDN())
 	for _, e := range entries {
 		if e.Get("userAccountControl") == "512" && strings.Contains(e.DN, "OU=Sales") {
-			dn = e.DN
-			break
+			enabled = append(enabled, e.DN)
 		}
 	}
-	if dn == "" {
-		t.Fatal("no enabled user in OU=Sales of the sample tree")
+	if len(enabled) < 3 {
+		t.Fatalf("want 3 enabled users in OU=Sales of the sample tree, have %d", len(enabled))
 	}
-	if err := sim.Modify(dn, map[string][]string{"userAccountControl": {"514"}}); err != nil {
-		t.Fatalf("disable %s: %v", dn, err)
+	if err := sim.Modify(enabled[0], map[string][]string{"userAccountControl": {"514"}}); err != nil {
+		t.Fatalf("disable %s: %v", enabled[0], err)
 	}
-	srv.syncNow(t, "branch")
-	return dn
+	srv.syncNow(t, "branch", "succeeded")
+
+	delete(doc["connection"].(map[string]any), "password") // kept: same endpoint
+	doc["deletionThreshold"] = map[string]any{"maxCount": 1, "maxPercent": 100}
+	srv.call(t, "PUT", "/accounts/branch/directory", doc)
+	for _, dn := range enabled[1:3] {
+		if !sim.Remove(dn) {
+			t.Fatalf("remove %s: not found", dn)
+		}
+	}
+	held := srv.syncNow(t, "branch", "held")
+	return enabled[0], held
 }
 
 func sampleServiceDN(t *testing.T, base string) string {

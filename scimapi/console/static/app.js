@@ -329,7 +329,7 @@
     function fill(s) {
       const c = s.connection || {};
       $('#c-host').value = c.host || '';
-      $('#c-port').value = c.port || '';
+      $('#c-port').value = c.port || ((c.security || 'ldaps') === 'ldaps' ? 636 : 389);
       $('#c-security').value = c.security || 'ldaps';
       $('#c-timeout').value = c.timeoutSeconds || 30;
       $('#c-base').value = c.baseDn || '';
@@ -724,8 +724,8 @@
       const box = $('#held');
       box.hidden = run.status !== 'held';
       if (box.hidden) return;
-      $('#held-text').textContent = (run.error || 'The run would delete more objects than the deletion threshold allows.') +
-        ' Nothing was changed. Approve to carry out the deletions listed below, or reject the run.';
+      const why = run.error || 'The run would delete more objects than the deletion threshold allows';
+      $('#held-text').textContent = why + (why.endsWith('.') ? '' : '.') + ' Nothing was changed. Approve to carry out the deletions listed below, or reject the run.';
       const res = await api('GET', `runs/${encodeURIComponent(id)}/events?action=delete&limit=500`);
       const items = res.ok ? res.data.items : [];
       $('#held-table tbody').replaceChildren(...items.map((e) => el('tr', {}, el('td', { text: e.objectType }), el('td', { text: e.name || '' }),
