@@ -94,9 +94,7 @@ func (s *Store) query(ctx context.Context, kind resourceKind, table, account str
 			return 0, nil
 		}
 	}
-	var total int64
-	err := s.read.WithContext(ctx).Raw("SELECT COUNT(*) FROM "+table+" t WHERE "+where, whereArgs...).Scan(&total).Error
-	return int(total), err
+	return s.countLive(ctx, table, account, q.Filter == nil, where, whereArgs)
 }
 
 // LiveUser reads one user that is not soft-deleted.

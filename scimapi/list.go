@@ -144,6 +144,10 @@ func (s *server) runList(w http.ResponseWriter, r *http.Request, rt *resourceTyp
 		s.fail(w, r, err)
 		return
 	}
+	if s.fast != nil && proj.splices() {
+		s.listFast(w, r, rt, q, proj)
+		return
+	}
 	docs, total, err := s.page(r, rt, q, proj)
 	if err != nil {
 		s.fail(w, r, err)
@@ -211,6 +215,10 @@ func (s *server) get(w http.ResponseWriter, r *http.Request, rt *resourceType) {
 	proj, err := parseProjection(rt, r.URL.Query()["attributes"], r.URL.Query()["excludedAttributes"])
 	if err != nil {
 		s.fail(w, r, err)
+		return
+	}
+	if s.fast != nil && proj.splices() {
+		s.getFast(w, r, rt, id, proj)
 		return
 	}
 	doc, version, err := s.load(r, rt, id, proj)

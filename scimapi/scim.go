@@ -46,7 +46,9 @@ const (
 )
 
 type server struct {
-	store   bridge.ResourceStore
+	store bridge.ResourceStore
+	// fast is store's JSON read path (render_json.go), when it has one.
+	fast    jsonStore
 	log     *slog.Logger
 	baseURL string
 	maxBody int64
@@ -58,6 +60,7 @@ func mountSCIM(sub *mux.Router, opt Options) {
 	if s.maxBody <= 0 {
 		s.maxBody = defaultMaxBody
 	}
+	s.fast, _ = opt.Resources.(jsonStore)
 	sub.Use(auth.Middleware(auth.Config{
 		Tokens: opt.Store, Roles: []bridge.TokenRole{bridge.TokenSCIM}, Log: opt.Log,
 		Deny: func(w http.ResponseWriter, _ *http.Request, f auth.Failure, detail string) {

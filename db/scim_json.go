@@ -1,0 +1,364 @@
+package db
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/scimbridge/scimbridge/bridge"
+)
+
+// The SCIM read path for rendering: one statement per request (plus the
+// token lookup), through database/sql rather than gorm's reflection, and
+// the attributes document handed over as the JSON text it is stored as, so
+// the endpoint can splice its fields in instead of decoding it into maps
+// and encoding it again. A user's groups and a group's members come in the
+// same statement, as JSON arrays aggregated by the database (one row per
+// resource however many members: for SQLite that also spares the driver
+// its per-row, per-column cost). scimapi finds these methods through an
+// interface of its own; the map-based ResourceStore methods stay for
+// writes and for what the fast path does not cover.
+
+// UserFunc receives one user (Attributes left nil), its attributes document
+// as stored (valid only during the call) and, when asked for, its live
+// groups by display name.
+type UserFunc = func(u bridge.User, doc []byte, groups []bridge.GroupRef) error
+
+// GroupFunc receives one group (Attributes left nil; Members filled, users
+// first, when asked for) and its attributes document as stored (valid only
+// during the call).
+type GroupFunc = func(g bridge.Group, doc []byte) error
+
+// userCols and groupCols are what rendering reads, in scan order.
+const (
+	userCols  = "t.id, t.external_id, t.source, t.user_name, t.active, t.status, t.attributes, t.version, t.created_at, t.updated_at"
+	groupCols = "t.id, t.external_id, t.kind, t.display_name, t.status, t.attributes, t.version, t.created_at, t.updated_at"
+)
+
+// userGroupsCol aggregates the live groups of user t as [[id, displayName], ...].
+func (s *Store) userGroupsCol() string {
+	if s.dialect == DialectPostgres {
+		return `(SELECT COALESCE(json_agg(json_build_array(g.id, g.display_name)), '[]') FROM group_members m
+			JOIN groups g ON g.id = m.group_id WHERE m.member_id = t.id AND m.account_id = t.account_id AND g.status <> 'deleted')`
+	}
+	return `(SELECT json_group_array(json_array(g.id, g.display_name)) FROM group_members m
+			JOIN groups g ON g.id = m.group_id WHERE m.member_id = t.id AND m.account_id = t.account_id AND g.status <> 'deleted')`
+}
+
+// groupMembersCols aggregates the member ids of group t of each type, in id
+// order, from group_members_scim_order_idx.
+func (s *Store) groupMembersCols() string {
+	agg := func(typ string) string {
+		if s.dialect == DialectPostgres {
+			return `(SELECT COALESCE(json_agg(m.member_id ORDER BY m.member_id), '[]') FROM group_members m
+				WHERE m.group_id = t.id AND m.member_type = '` + typ + `')`
+		}
+		// An aggregate over an ordered subquery: SQLite does not flatten
+		// it (the ORDER BY would be lost), so rows arrive in index order.
+		return `(SELECT json_group_array(member_id) FROM (SELECT m.member_id FROM group_members m
+				WHERE m.group_id = t.id AND m.member_type = '` + typ + `' ORDER BY m.member_id))`
+	}
+	return agg("User") + ", " + agg("Group")
+}
+
+func (s *Store) readDB() (*sql.DB, error) { return s.read.DB() }
+
+// LiveUserJSON reads one live user for rendering and passes it to fn.
+func (s *Store) LiveUserJSON(ctx context.Context, account, id string, withGroups bool, fn UserFunc) error {
+	cols := userCols
+	if withGroups {
+		cols += ", " + s.userGroupsCol()
+	}
+	q := "SELECT " + cols + " FROM users t WHERE t.id = ? AND t.account_id = ? AND t." + live
+	n, err := s.scanUsers(ctx, q, []any{id, account}, withGroups, fn)
+	if err == nil && n == 0 {
+		err = bridge.ErrNotFound
+	}
+	return wrap("get user", err)
+}
+
+// LiveGroupJSON reads one live group for rendering and passes it to fn.
+func (s *Store) LiveGroupJSON(ctx context.Context, account, id string, withMembers bool, fn GroupFunc) error {
+	cols := groupCols
+	if withMembers {
+		cols += ", " + s.groupMembersCols()
+	}
+	q := "SELECT " + cols + " FROM groups t WHERE t.id = ? AND t.account_id = ? AND t." + live
+	n, err := s.scanGroups(ctx, q, []any{id, account}, withMembers, fn)
+	if err == nil && n == 0 {
+		err = bridge.ErrNotFound
+	}
+	return wrap("get group", err)
+}
+
+// QueryUsersJSON runs one page of a SCIM user query, passing each user to
+// fn in order, and returns the total (see QueryUsers).
+func (s *Store) QueryUsersJSON(ctx context.Context, account string, q bridge.Query, withGroups bool, fn UserFunc) (int, error) {
+	cols := userCols
+	if withGroups {
+		cols += ", " + s.userGroupsCol()
+	}
+	total, err := s.queryJSON(ctx, kindUsers, "users", cols, account, q, func(sqlText string, args []any) (int, error) {
+		return s.scanUsers(ctx, sqlText, args, withGroups, fn)
+	})
+	return total, wrap("query users", err)
+}
+
+// QueryGroupsJSON is QueryUsersJSON for groups; q.WithMembers reads the
+// members of the page's groups in the same statement.
+func (s *Store) QueryGroupsJSON(ctx context.Context, account string, q bridge.Query, fn GroupFunc) (int, error) {
+	cols := groupCols
+	if q.WithMembers {
+		cols += ", " + s.groupMembersCols()
+	}
+	total, err := s.queryJSON(ctx, kindGroups, "groups", cols, account, q, func(sqlText string, args []any) (int, error) {
+		return s.scanGroups(ctx, sqlText, args, q.WithMembers, fn)
+	})
+	return total, wrap("query groups", err)
+}
+
+// queryJSON compiles q and runs the page through scan; the total comes from
+// the page when it tells it, from scim_counts when there is no filter, and
+// from COUNT(*) otherwise.
+func (s *Store) queryJSON(ctx context.Context, kind resourceKind, table, cols, account string, q bridge.Query,
+	scan func(sqlText string, args []any) (int, error)) (int, error) {
+	c := &compiler{dialect: s.dialect, kind: kind, alias: "t"}
+	where := "t.account_id = " + c.arg(account) + " AND t." + live
+	if q.Filter != nil {
+		w, err := c.where(q.Filter)
+		if err != nil {
+			return 0, err
+		}
+		where += " AND " + w
+	}
+	whereArgs := slices.Clone(c.args)
+	offset := max(q.StartIndex-1, 0)
+	if q.Count > 0 {
+		order, err := c.orderBy(q)
+		if err != nil {
+			return 0, err
+		}
+		args := append(c.args, q.Count, offset)
+		got, err := scan("SELECT "+cols+" FROM "+table+" t WHERE "+where+" ORDER BY "+order+" LIMIT ? OFFSET ?", args)
+		if err != nil {
+			return 0, err
+		}
+		if got > 0 && got < q.Count {
+			return offset + got, nil
+		}
+		if got == 0 && offset == 0 {
+			return 0, nil
+		}
+	}
+	return s.countLive(ctx, table, account, q.Filter == nil, where, whereArgs)
+}
+
+// countLive counts the live rows of table matching where: from scim_counts
+// when unfiltered (kept by triggers, migration 0003), else with COUNT(*).
+func (s *Store) countLive(ctx context.Context, table, account string, unfiltered bool, where string, args []any) (int, error) {
+	sdb, err := s.readDB()
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	if unfiltered {
+		err := sdb.QueryRowContext(ctx, s.rebind("SELECT live FROM scim_counts WHERE account_id = ? AND resource = ?"), account, table).Scan(&n)
+		if err == nil {
+			return int(n), nil
+		}
+		if err != sql.ErrNoRows {
+			return 0, err
+		}
+	}
+	err = sdb.QueryRowContext(ctx, s.rebind("SELECT COUNT(*) FROM "+table+" t WHERE "+where), args...).Scan(&n)
+	return int(n), err
+}
+
+// scanTime reads a timestamp column: time.Time from both drivers for
+// table columns, text when SQLite does not know the column's declared type.
+type scanTime struct{ t time.Time }
+
+func (st *scanTime) Scan(v any) error {
+	switch x := v.(type) {
+	case time.Time:
+		st.t = x.UTC()
+	case string:
+		t, err := time.Parse(sqliteTime, x)
+		if err != nil {
+			return err
+		}
+		st.t = t.UTC()
+	case nil:
+		st.t = time.Time{}
+	default:
+		return fmt.Errorf("unexpected time value %T", v)
+	}
+	return nil
+}
+
+func (s *Store) scanUsers(ctx context.Context, sqlText string, args []any, withGroups bool, fn UserFunc) (int, error) {
+	sdb, err := s.readDB()
+	if err != nil {
+		return 0, err
+	}
+	rows, err := sdb.QueryContext(ctx, s.rebind(sqlText), args...)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	n := 0
+	var u bridge.User
+	var source, status string
+	var doc, groups sql.RawBytes
+	var created, updated scanTime
+	dest := []any{&u.ID, &u.ExternalID, &source, &u.UserName, &u.Active, &status, &doc, &u.Version, &created, &updated}
+	if withGroups {
+		dest = append(dest, &groups)
+	}
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return n, err
+		}
+		u.Source, u.Status, u.CreatedAt, u.UpdatedAt = bridge.Source(source), bridge.Status(status), created.t, updated.t
+		var refs []bridge.GroupRef
+		if withGroups {
+			if refs, err = decodeGroupRefs(groups); err != nil {
+				return n, fmt.Errorf("user %s: groups: %w", u.ID, err)
+			}
+		}
+		if err := fn(u, doc, refs); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, rows.Err()
+}
+
+func (s *Store) scanGroups(ctx context.Context, sqlText string, args []any, withMembers bool, fn GroupFunc) (int, error) {
+	sdb, err := s.readDB()
+	if err != nil {
+		return 0, err
+	}
+	rows, err := sdb.QueryContext(ctx, s.rebind(sqlText), args...)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	n := 0
+	var g bridge.Group
+	var kind, status string
+	var doc, users, groups sql.RawBytes
+	var created, updated scanTime
+	dest := []any{&g.ID, &g.ExternalID, &kind, &g.DisplayName, &status, &doc, &g.Version, &created, &updated}
+	if withMembers {
+		dest = append(dest, &users, &groups)
+	}
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return n, err
+		}
+		g.Kind, g.Status, g.CreatedAt, g.UpdatedAt = bridge.GroupKind(kind), bridge.Status(status), created.t, updated.t
+		g.Members = nil
+		if withMembers {
+			ms := make([]bridge.Member, 0, 16)
+			if ms, err = appendMembers(ms, users, "User"); err == nil {
+				ms, err = appendMembers(ms, groups, "Group")
+			}
+			if err != nil {
+				return n, fmt.Errorf("group %s: members: %w", g.ID, err)
+			}
+			g.Members = ms
+		}
+		if err := fn(g, doc); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, rows.Err()
+}
+
+// decodeGroupRefs reads [[id, displayName], ...] and orders it by display
+// name, then id (what UserGroups returns).
+func decodeGroupRefs(b []byte) ([]bridge.GroupRef, error) {
+	if len(b) == 0 || string(b) == "[]" {
+		return nil, nil
+	}
+	var pairs [][2]string
+	if err := json.Unmarshal(b, &pairs); err != nil {
+		return nil, err
+	}
+	refs := make([]bridge.GroupRef, len(pairs))
+	for i, p := range pairs {
+		refs[i] = bridge.GroupRef{ID: p[0], DisplayName: p[1]}
+	}
+	slices.SortFunc(refs, func(a, b bridge.GroupRef) int {
+		if c := strings.Compare(a.DisplayName, b.DisplayName); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	return refs, nil
+}
+
+// appendMembers appends the ids of a JSON array of strings as members of
+// type typ. Ids are UUIDs in practice: a plain string is cut out directly,
+// and an array with any escape goes through encoding/json.
+func appendMembers(ms []bridge.Member, b []byte, typ string) ([]bridge.Member, error) {
+	if len(b) == 0 {
+		return ms, nil
+	}
+	if !slices.Contains(b, '\\') {
+		i := skipSpace(b, 0)
+		if i < len(b) && b[i] == '[' {
+			i = skipSpace(b, i+1)
+			if i < len(b) && b[i] == ']' {
+				return ms, nil
+			}
+			ok := true
+			for ok {
+				if i >= len(b) || b[i] != '"' {
+					ok = false
+					break
+				}
+				end := i + 1
+				for end < len(b) && b[end] != '"' {
+					end++
+				}
+				if end >= len(b) {
+					ok = false
+					break
+				}
+				ms = append(ms, bridge.Member{ID: string(b[i+1 : end]), Type: typ})
+				i = skipSpace(b, end+1)
+				if i < len(b) && b[i] == ',' {
+					i = skipSpace(b, i+1)
+					continue
+				}
+				if i < len(b) && b[i] == ']' {
+					return ms, nil
+				}
+				ok = false
+			}
+			return ms, fmt.Errorf("malformed member list")
+		}
+	}
+	var ids []string
+	if err := json.Unmarshal(b, &ids); err != nil {
+		return ms, err
+	}
+	for _, id := range ids {
+		ms = append(ms, bridge.Member{ID: id, Type: typ})
+	}
+	return ms, nil
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\n' || b[i] == '\t' || b[i] == '\r') {
+		i++
+	}
+	return i
+}

@@ -1,0 +1,90 @@
+package scimapi
+
+import (
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"reflect"
+	"testing"
+
+	"github.com/scimbridge/scimbridge/bridge"
+)
+
+// mapOnly hides the store's JSON read path, so the router renders through
+// maps (render.go).
+type mapOnly struct{ bridge.ResourceStore }
+
+// TestFastPathMatchesMapPath checks that every read the fast path serves
+// (render_json.go) decodes to the same document as the map path gives,
+// status and ETag included: users of both sources, with and without
+// externalId, groups and extensions, groups with user and group members,
+// lists, filters, sorting, paging and excludedAttributes.
+func TestFastPathMatchesMapPath(t *testing.T) {
+	eachBackend(t, func(t *testing.T, e *env) {
+		f := e.seed()
+		slow := NewRouter(Options{Store: e.store, Resources: mapOnly{e.store}, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+			SCIMBaseURL: "https://scim.example.com/scim/v2"})
+		if _, ok := any(e.store).(jsonStore); !ok {
+			t.Fatal("db.Store does not implement jsonStore: the fast path is off")
+		}
+		// A local user without externalId, with odd characters, and a
+		// group holding a user and a group.
+		local := e.do("POST", "/scim/v2/Users", map[string]any{
+			"schemas":  []string{bridge.SchemaUser},
+			"userName": `local"<&>\é@example.com`, "displayName": "Loc\u2028al", "name": map[string]any{"givenName": "L"},
+			"emails": []any{map[string]any{"value": "l@example.com", "type": "work", "primary": true}},
+		}).want(t, 201, "")
+		grp := e.do("POST", "/scim/v2/Groups", map[string]any{
+			"schemas": []string{bridge.SchemaGroup}, "displayName": "Mixed",
+			"members": []any{map[string]any{"value": f.alice.ID}, map[string]any{"value": f.eng.ID}},
+		}).want(t, 201, "")
+		paths := []string{
+			"/Users/" + f.alice.ID, "/Users/" + f.bob.ID, "/Users/" + f.dave.ID, "/Users/" + f.erin.ID,
+			"/Users/" + local.str("id"), "/Users/" + f.carol.ID, "/Users/nope",
+			"/Users/" + f.alice.ID + "?excludedAttributes=emails,groups,id",
+			"/Users/" + f.alice.ID + "?excludedAttributes=meta",
+			"/Users/" + f.alice.ID + "?excludedAttributes=" + url.QueryEscape(bridge.SchemaEnterpriseUser),
+			"/Groups/" + f.eng.ID, "/Groups/" + f.ops.ID, "/Groups/" + f.ou.ID, "/Groups/" + grp.str("id"),
+			"/Groups/" + f.eng.ID + "?excludedAttributes=members",
+			"/Users", "/Users?count=2", "/Users?startIndex=2&count=2", "/Users?count=0", "/Users?startIndex=50",
+			"/Users?sortBy=userName&sortOrder=descending", "/Users?sortBy=name.familyName",
+			"/Users?filter=" + url.QueryEscape(`userName eq "alice@example.com"`),
+			"/Users?filter=" + url.QueryEscape(`externalId eq "`+f.bob.ExternalID+`"`),
+			"/Users?filter=" + url.QueryEscape(`emails co "example"`) + "&count=1",
+			"/Users?filter=" + url.QueryEscape(`userName eq "nobody"`),
+			"/Users?filter=" + url.QueryEscape(`nosuch eq "x"`),
+			"/Users?excludedAttributes=groups,emails",
+			"/Groups", "/Groups?excludedAttributes=members", "/Groups?count=1&startIndex=2",
+			"/Groups?filter=" + url.QueryEscape(`displayName eq "Engineering"`),
+			"/Groups?filter=" + url.QueryEscape(`members.value eq "`+f.alice.ID+`"`),
+		}
+		for _, p := range paths {
+			fast, want := e.do("GET", "/scim/v2"+p, nil), serve(t, e, slow, "/scim/v2"+p)
+			if fast.Code != want.Code || fast.Header().Get("ETag") != want.Header().Get("ETag") {
+				t.Errorf("%s: status %d etag %q, map path %d %q", p, fast.Code, fast.Header().Get("ETag"), want.Code, want.Header().Get("ETag"))
+				continue
+			}
+			if !reflect.DeepEqual(fast.body, want.body) {
+				t.Errorf("%s:\nfast %s\nmaps %s", p, fast.Body.String(), want.Body.String())
+			}
+		}
+	})
+}
+
+func serve(t *testing.T, e *env, h http.Handler, path string) resp {
+	t.Helper()
+	req := httptest.NewRequest("GET", path, nil)
+	req.Header.Set("Authorization", "Bearer "+e.token)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	r := resp{ResponseRecorder: rec}
+	if rec.Body.Len() > 0 {
+		if err := json.Unmarshal(rec.Body.Bytes(), &r.body); err != nil {
+			t.Fatalf("GET %s: %v", path, err)
+		}
+	}
+	return r
+}
