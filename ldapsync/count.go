@@ -40,7 +40,7 @@ func (d *Directory) count(ctx context.Context, scope bridge.Scope, kind bridge.E
 	n := 0
 	for _, base := range searchBases(scope) {
 		req := ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false, filter, noAttributes, nil)
-		if err := d.pagedSearch(ctx, req, func(*ldap.Entry) error { n++; return nil }); err != nil {
+		if err := d.pagedSearchInline(ctx, req, func(*ldap.Entry) error { n++; return nil }); err != nil {
 			return 0, searchError(base, filter, err)
 		}
 	}

@@ -25,7 +25,14 @@ func (d *Directory) Stream(ctx context.Context, scope bridge.Scope, kind bridge.
 	for _, base := range searchBases(scope) {
 		req := ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false, filter, attrs, nil)
 		d.log.Debug("stream", "kind", string(kind), "base", base, "filter", filter)
-		err := d.pagedSearch(ctx, req, func(le *ldap.Entry) error {
+		// Groups are read a page at a time, since their ranged member
+		// reads are searches of their own; users and OUs stream entry by
+		// entry, so memory stays a few entries whatever the page size.
+		search := d.pagedSearchInline
+		if kind == bridge.EntryGroup {
+			search = d.pagedSearch
+		}
+		err := search(ctx, req, func(le *ldap.Entry) error {
 			e, err := decodeEntry(le, kind)
 			if err != nil {
 				return err
