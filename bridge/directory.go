@@ -22,6 +22,32 @@ type Scope struct {
 	// Attributes are extra LDAP attributes to fetch for users, beyond the
 	// default mapping's (custom mappings name them).
 	Attributes []string
+	// ChangedAfter, when above zero, limits a read to objects whose
+	// uSNChanged is above it: the changes since a delta cursor.
+	ChangedAfter int64
+	// Where is an extra LDAP filter ANDed into the search of every kind
+	// (delta runs use it to find the reports of a renamed manager).
+	Where string
+}
+
+// Tombstone is a deleted AD object as the Deleted Objects container keeps
+// it: only its anchor survives that the engine can use.
+type Tombstone struct {
+	GUID            string
+	DN              string
+	LastKnownParent string
+	USNChanged      int64
+}
+
+// DeltaDirectory is a Directory that can list deletions. Delta runs need
+// it; with a Directory that lacks it every run is full.
+type DeltaDirectory interface {
+	Directory
+	// Deleted calls fn for every object deleted from namingContext with a
+	// uSNChanged above usn: a search of its Deleted Objects container for
+	// (isDeleted=TRUE) with the Show Deleted control. A nil return means
+	// the list is complete.
+	Deleted(ctx context.Context, namingContext string, usn int64, fn func(Tombstone) error) error
 }
 
 // ServerInfo is what the rootDSE says about the domain controller.

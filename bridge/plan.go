@@ -41,6 +41,13 @@ type PlanItem struct {
 	// deferred marks a user whose userName a user deleted by this run
 	// still holds: it is written after the deletions.
 	deferred bool
+	// ouRefresh, on a delta run, asks the sink to compare the stored OU
+	// group's members with these and update them when they differ.
+	ouRefresh      bool
+	refreshMembers []Member
+	// refreshDrop, with ouRefresh, says to drop these members from the
+	// stored list instead (groups that held an object now gone).
+	refreshDrop map[string]bool
 }
 
 // Writes reports whether applying the item writes the object.

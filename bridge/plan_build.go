@@ -9,10 +9,18 @@ import (
 	"github.com/google/uuid"
 )
 
-// planBuilder turns a complete directory read into a plan, in two passes:
-// first every object gets its SCIM id (the stored one, found by objectGUID,
-// or a new UUID) and its DN is indexed; then each object is mapped, with
-// manager, member and parent DNs resolved to those ids.
+// planBuilder turns a directory read into a plan, in two passes that
+// stream: index (during the read) gives every object its SCIM id (the
+// stored one, found by objectGUID, or a new UUID) and indexes its DN;
+// emit (after the read, from a spill of the entries) maps each object, with
+// manager, member and parent DNs resolved to those ids, and hands its
+// PlanItem to a sink. Between them, finish decides what is missing and
+// settles userName clashes. Only compact per-object state stays in memory.
+//
+// A full run reads the whole scope, and every stored object it did not
+// see is missing. A delta run (delta != nil) reads only what changed: the
+// DN index falls back to the stored objects, and only tombstoned or
+// out-of-scope objects are missing.
 type planBuilder struct {
 	mapper   *Mapper
 	settings Settings
@@ -21,86 +29,168 @@ type planBuilder struct {
 	states map[string]ObjectState
 	prots  protections
 	now    time.Time
+	delta  *deltaState
 
 	refs map[string]Ref // normalized DN -> object that will exist after the run
 	ids  map[string]string
 	seen map[string]bool // objectGUIDs the read returned
+
+	live    int
+	early   []PlanItem // errors found while indexing (no objectGUID)
+	ous     []Entry    // OUs are few: kept whole, emitted parents first
+	users   []userRec
+	missing []PlanItem
+	// ouMembers are the members of each OU group (normalized DN).
+	ouMembers map[string][]Member
 }
 
-type userPrep struct {
-	e        Entry
+// userRec is what the builder keeps of a user between index and emit.
+type userRec struct {
 	id       string
+	guid     string
 	st       *ObjectState
-	errMsg   string
 	userName string
+	dn       string
+	key      string // normalized DN
+	parent   string // normalized parent DN, when OUs are imported
+	errMsg   string
 	deferred bool
 }
 
+// build plans a read held in memory (tests, small reads).
 func (b *planBuilder) build(r dirRead) Plan {
+	b.begin()
+	var kept dirRead
+	for _, list := range []struct {
+		in  []Entry
+		out *[]Entry
+	}{{r.ous, &kept.ous}, {r.users, &kept.users}, {r.groups, &kept.groups}} {
+		for _, e := range list.in {
+			if b.index(e) {
+				*list.out = append(*list.out, e)
+			}
+		}
+	}
+	b.finish()
+	plan := Plan{Live: b.live}
+	_ = b.emit(memSource{kept}, func(it PlanItem) error {
+		plan.Items = append(plan.Items, it)
+		return nil
+	})
+	return plan
+}
+
+func (b *planBuilder) begin() {
 	b.refs = map[string]Ref{}
 	b.ids = map[string]string{}
 	b.seen = map[string]bool{}
-
-	var plan Plan
+	b.live = 0
 	for k, st := range b.states {
 		if !strings.HasPrefix(k, "local:") && st.Status != StatusDeleted {
-			plan.Live++
+			b.live++
 		}
 	}
+}
 
-	// Pass 1: every object read gets its id; what was read is "seen".
-	var ous, groups []Entry
-	for _, e := range r.ous {
-		if e.GUID == "" {
-			plan.Items = append(plan.Items, PlanItem{Action: ActionError, ObjectType: ObjectOU, DN: e.DN, Name: RDNValue(e.DN), Reason: "has no objectGUID"})
-			continue
+// keep reports whether an entry read is planned at all: entries without an
+// objectGUID become errors, distribution lists are dropped unless imported.
+func (b *planBuilder) keep(e Entry) bool {
+	if e.GUID == "" {
+		t := ObjectGroup
+		switch e.Kind {
+		case EntryOU:
+			t = ObjectOU
+		case EntryUser:
+			return true // an error item in emit, in read order
 		}
-		ous = append(ous, e)
+		b.early = append(b.early, PlanItem{Action: ActionError, ObjectType: t, DN: e.DN, Name: RDNValue(e.DN), Reason: "has no objectGUID"})
+		return false
 	}
-	sort.SliceStable(ous, func(i, j int) bool { return len(parseDN(ous[i].DN)) < len(parseDN(ous[j].DN)) })
-	for _, e := range r.groups {
-		if e.GUID == "" {
-			plan.Items = append(plan.Items, PlanItem{Action: ActionError, ObjectType: ObjectGroup, DN: e.DN, Name: RDNValue(e.DN), Reason: "has no objectGUID"})
-			continue
+	if e.Kind == EntryGroup && !e.SecurityGroup() && !b.settings.DistributionLists.Import {
+		return false // a directory that returned it anyway; it stays unseen
+	}
+	return true
+}
+
+// index is pass 1 for one entry, in read order (OUs, users, groups). It
+// returns false when the entry is not planned (see keep).
+func (b *planBuilder) index(e Entry) bool {
+	if !b.keep(e) {
+		return false
+	}
+	switch e.Kind {
+	case EntryOU:
+		id, st := b.assign(e, ObjectOU)
+		b.ous = append(b.ous, e)
+		if b.exists(e, st) {
+			b.refs[NormalizeDN(e.DN)] = Ref{ID: id, Kind: EntryOU, Name: e.Get("ou")}
 		}
-		if !e.SecurityGroup() && !b.settings.DistributionLists.Import {
-			continue // a directory that returned it anyway; it stays unseen
-		}
-		groups = append(groups, e)
-	}
-	for _, e := range ous {
-		b.assign(e, ObjectOU)
-	}
-	users := make([]userPrep, 0, len(r.users))
-	for _, e := range r.users {
+	case EntryUser:
 		id, st := b.assign(e, ObjectUser)
-		users = append(users, userPrep{e: e, id: id, st: st, userName: b.mapper.UserName(e)})
-	}
-	for _, e := range groups {
-		b.assign(e, ObjectGroup)
-	}
-
-	// Stored AD objects the complete read did not return. A missing user
-	// that is deleted frees its userName, but only in the deletion phase:
-	// a new user taking it is written after the deletions (deferred). One
-	// that is kept (protected, owner) keeps its name.
-	var missing []ObjectState
-	for k, st := range b.states {
-		if strings.HasPrefix(k, "local:") || b.seen[k] {
-			continue
+		r := userRec{id: id, guid: e.GUID, st: st, userName: b.mapper.UserName(e), dn: e.DN, key: NormalizeDN(e.DN)}
+		if b.settings.ImportsOUs() {
+			r.parent = ParentDN(e.DN)
 		}
-		missing = append(missing, st)
+		b.users = append(b.users, r)
+		// Assume no userName clash; finish takes the rare clash back out.
+		if b.exists(e, st) {
+			b.refs[r.key] = Ref{ID: id, Kind: EntryUser, Name: userRefName(e, r.userName)}
+		}
+	case EntryGroup:
+		id, st := b.assign(e, ObjectGroup)
+		if b.exists(e, st) {
+			b.refs[NormalizeDN(e.DN)] = Ref{ID: id, Kind: EntryGroup, Name: firstOf(e, "displayName", "cn")}
+		}
+	}
+	return true
+}
+
+func userRefName(e Entry, userName string) string {
+	if name := firstOf(e, "displayName", "cn"); name != "" {
+		return name
+	}
+	return userName
+}
+
+// finish runs after the read: stored objects that are missing, userName
+// clashes, OU group members.
+func (b *planBuilder) finish() {
+	// Stored AD objects the complete read did not return (a delta: those
+	// AD reported deleted or out of scope). A missing user that is deleted
+	// frees its userName, but only in the deletion phase: a new user taking
+	// it is written after the deletions (deferred). One that is kept
+	// (protected, owner) keeps its name.
+	var missing []ObjectState
+	reasons := map[string]string{}
+	if b.delta != nil {
+		for g, reason := range b.delta.gone {
+			if st, ok := b.states[g]; ok && !b.seen[g] {
+				missing = append(missing, st)
+				reasons[g] = reason
+			}
+		}
+	} else {
+		for k, st := range b.states {
+			if strings.HasPrefix(k, "local:") || b.seen[k] {
+				continue
+			}
+			missing = append(missing, st)
+		}
 	}
 	sort.Slice(missing, func(i, j int) bool { return missing[i].ID < missing[j].ID })
-	var missingItems []PlanItem
 	taken := map[string]string{} // lower userName -> who holds it
 	freed := map[string]bool{}
+	b.missing = nil
 	for _, st := range missing {
-		action, reason, ok := decideMissing(st, b.prots.role(st.ExternalID, st.ID), ReasonNotFound)
+		why := ReasonNotFound
+		if r, ok := reasons[normGUID(st.ExternalID)]; ok {
+			why = r
+		}
+		action, reason, ok := decideMissing(st, b.prots.role(st.ExternalID, st.ID), why)
 		if !ok {
 			continue
 		}
-		missingItems = append(missingItems, PlanItem{Action: action, ObjectType: stateObjectType(st), ID: st.ID,
+		b.missing = append(b.missing, PlanItem{Action: action, ObjectType: stateObjectType(st), ID: st.ID,
 			ExternalID: st.ExternalID, DN: st.DN, Name: st.Name, Reason: reason, missing: true})
 		if st.Type == ObjectUser && st.Name != "" {
 			if action == ActionDelete {
@@ -111,17 +201,26 @@ func (b *planBuilder) build(r dirRead) Plan {
 		}
 	}
 	for k, st := range b.states {
-		if strings.HasPrefix(k, "local:") && st.Type == ObjectUser && st.Status != StatusDeleted && st.Name != "" {
+		if st.Type != ObjectUser || st.Status == StatusDeleted || st.Name == "" {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(k, "local:"):
 			taken[strings.ToLower(st.Name)] = "the local user " + st.ID
+		case b.delta != nil && !b.seen[k] && b.delta.gone[k] == "":
+			// Unchanged since the last run: it keeps its name.
+			if _, ok := taken[strings.ToLower(st.Name)]; !ok {
+				taken[strings.ToLower(st.Name)] = "the AD user " + st.DN
+			}
 		}
 	}
 
 	// userName clashes (the store keeps live userNames unique): local users
 	// keep theirs, and among AD users the first read wins.
-	for i := range users {
-		p := &users[i]
+	for i := range b.users {
+		p := &b.users[i]
 		switch {
-		case p.e.GUID == "":
+		case p.guid == "":
 			p.errMsg = "has no objectGUID"
 		case p.userName == "":
 			p.errMsg = errNoUserName.Error()
@@ -130,122 +229,179 @@ func (b *planBuilder) build(r dirRead) Plan {
 			if other, ok := taken[key]; ok {
 				p.errMsg = fmt.Sprintf("userName %q is already used by %s", p.userName, other)
 			} else {
-				taken[key] = "the AD user " + p.e.DN
+				taken[key] = "the AD user " + p.dn
 				p.deferred = freed[key]
 			}
 		}
-	}
-
-	// The DN index: objects that exist after the run, so that a reference
-	// to them (manager, member, parent) can be written.
-	for _, e := range ous {
-		id, st := b.ids[normGUID(e.GUID)], b.state(e.GUID, ObjectOU)
-		if b.exists(e, st) {
-			b.refs[NormalizeDN(e.DN)] = Ref{ID: id, Kind: EntryOU, Name: e.Get("ou")}
-		}
-	}
-	for _, p := range users {
-		if (p.errMsg == "" && b.exists(p.e, p.st)) || (p.errMsg != "" && p.st != nil && p.st.Status != StatusDeleted) {
-			name := firstOf(p.e, "displayName", "cn")
-			if name == "" {
-				name = p.userName
+		if p.errMsg != "" && !(p.st != nil && p.st.Status != StatusDeleted) {
+			// Not written and not live before: nothing may point at it.
+			if r, ok := b.refs[p.key]; ok && r.ID == p.id {
+				delete(b.refs, p.key)
 			}
-			b.refs[NormalizeDN(p.e.DN)] = Ref{ID: p.id, Kind: EntryUser, Name: name}
 		}
-	}
-	for _, e := range groups {
-		id, st := b.ids[normGUID(e.GUID)], b.state(e.GUID, ObjectGroup)
-		if b.exists(e, st) {
-			b.refs[NormalizeDN(e.DN)] = Ref{ID: id, Kind: EntryGroup, Name: firstOf(e, "displayName", "cn")}
-		}
-	}
-	lookup := func(dn string) (Ref, bool) {
-		r, ok := b.refs[NormalizeDN(dn)]
-		return r, ok
 	}
 
 	// OU group members: the users directly in the OU and its child OUs.
-	ouMembers := map[string][]Member{}
+	b.ouMembers = map[string][]Member{}
 	if b.settings.ImportsOUs() {
-		for _, e := range ous {
-			if r, ok := lookup(e.DN); ok {
+		if b.delta != nil {
+			b.delta.ouMembers(b)
+			return
+		}
+		for _, e := range b.ous {
+			if r, ok := b.refs[NormalizeDN(e.DN)]; ok {
 				p := ParentDN(e.DN)
-				ouMembers[p] = append(ouMembers[p], Member{ID: r.ID, Type: "Group"})
+				b.ouMembers[p] = append(b.ouMembers[p], Member{ID: r.ID, Type: "Group"})
 			}
 		}
-		for _, p := range users {
-			if r, ok := lookup(p.e.DN); ok {
-				parent := ParentDN(p.e.DN)
-				ouMembers[parent] = append(ouMembers[parent], Member{ID: r.ID, Type: "User"})
+		for _, p := range b.users {
+			if r, ok := b.refs[p.key]; ok && r.ID == p.id {
+				b.ouMembers[p.parent] = append(b.ouMembers[p.parent], Member{ID: p.id, Type: "User"})
 			}
 		}
 	}
+}
 
-	// Pass 2: map and decide.
+// lookup resolves a DN to an object that exists after the run.
+func (b *planBuilder) lookup(dn string) (Ref, bool) {
+	key := NormalizeDN(dn)
+	if r, ok := b.refs[key]; ok {
+		return r, true
+	}
+	if b.delta != nil {
+		return b.delta.lookup(b, key)
+	}
+	return Ref{}, false
+}
+
+// entrySource replays the entries index kept, in the same order.
+type entrySource interface {
+	each(kind EntryKind, fn func(Entry) error) error
+}
+
+type memSource struct{ r dirRead }
+
+func (m memSource) each(kind EntryKind, fn func(Entry) error) error {
+	list := m.r.users
+	switch kind {
+	case EntryOU:
+		list = m.r.ous
+	case EntryGroup:
+		list = m.r.groups
+	}
+	for _, e := range list {
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// emit is pass 2: every planned object in order (OUs parents first, users,
+// groups, then the missing ones), each handed to sink.
+func (b *planBuilder) emit(src entrySource, sink func(PlanItem) error) error {
+	for _, it := range b.early {
+		if err := sink(it); err != nil {
+			return err
+		}
+	}
+	ous := append([]Entry(nil), b.ous...)
+	sort.SliceStable(ous, func(i, j int) bool { return len(parseDN(ous[i].DN)) < len(parseDN(ous[j].DN)) })
 	for _, e := range ous {
 		id, st := b.ids[normGUID(e.GUID)], b.state(e.GUID, ObjectOU)
 		parent := ""
-		if r, ok := lookup(ParentDN(e.DN)); ok && r.Kind == EntryOU {
+		if r, ok := b.lookup(ParentDN(e.DN)); ok && r.Kind == EntryOU {
 			parent = r.ID
 		}
 		role := b.prots.role(e.GUID, id)
 		g := b.mapper.Group(e, GroupFacts{ID: id, Kind: KindOU, ParentID: parent,
-			Members: ouMembers[NormalizeDN(e.DN)], Protected: role == RoleProtected})
-		plan.Items = append(plan.Items, b.groupItem(g, st, role, 0))
+			Members: b.ouMembers[NormalizeDN(e.DN)], Protected: role == RoleProtected})
+		if err := sink(b.groupItem(g, st, role, 0)); err != nil {
+			return err
+		}
 	}
-	for _, p := range users {
-		role := b.prots.role(p.e.GUID, p.id)
-		if p.errMsg != "" {
-			plan.Items = append(plan.Items, PlanItem{Action: ActionError, ObjectType: ObjectUser, ID: stateID(p.st),
-				ExternalID: p.e.GUID, DN: p.e.DN, Name: p.userName, Reason: p.errMsg})
+	if b.delta != nil {
+		if err := b.delta.emitOUs(b, sink); err != nil {
+			return err
+		}
+	}
+	i := 0
+	err := src.each(EntryUser, func(e Entry) error {
+		p := b.users[i]
+		i++
+		return sink(b.userItem(e, p))
+	})
+	if err != nil {
+		return err
+	}
+	err = src.each(EntryGroup, func(e Entry) error {
+		return sink(b.securityGroupItem(e))
+	})
+	if err != nil {
+		return err
+	}
+	if b.delta != nil {
+		if err := b.delta.emitHolders(b, sink); err != nil {
+			return err
+		}
+	}
+	for _, it := range b.missing {
+		if err := sink(it); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *planBuilder) userItem(e Entry, p userRec) PlanItem {
+	role := b.prots.role(e.GUID, p.id)
+	if p.errMsg != "" {
+		return PlanItem{Action: ActionError, ObjectType: ObjectUser, ID: stateID(p.st),
+			ExternalID: e.GUID, DN: e.DN, Name: p.userName, Reason: p.errMsg}
+	}
+	u, err := b.mapper.User(e, UserFacts{ID: p.id, Protected: role == RoleProtected, Now: b.now}, b.lookup)
+	if err != nil {
+		return PlanItem{Action: ActionError, ObjectType: ObjectUser, ID: stateID(p.st),
+			ExternalID: e.GUID, DN: e.DN, Reason: err.Error()}
+	}
+	action, reason := decideUser(&u, p.st, role, !e.Disabled() && e.Expired(b.now))
+	it := PlanItem{Action: action, ObjectType: ObjectUser, ID: u.ID, ExternalID: u.ExternalID,
+		DN: u.DN, Name: u.UserName, Reason: reason}
+	if it.Writes() {
+		it.User = &u
+		it.deferred = p.deferred
+	}
+	return it
+}
+
+func (b *planBuilder) securityGroupItem(e Entry) PlanItem {
+	id, st := b.ids[normGUID(e.GUID)], b.state(e.GUID, ObjectGroup)
+	kind := KindSecurity
+	if !e.SecurityGroup() {
+		kind = KindDistribution
+	}
+	var members []Member
+	dup := map[string]bool{}
+	outside := 0
+	for _, dn := range e.Members {
+		r, ok := b.lookup(dn)
+		if !ok || r.Kind == EntryOU {
+			outside++
 			continue
 		}
-		u, err := b.mapper.User(p.e, UserFacts{ID: p.id, Protected: role == RoleProtected, Now: b.now}, lookup)
-		if err != nil {
-			plan.Items = append(plan.Items, PlanItem{Action: ActionError, ObjectType: ObjectUser, ID: stateID(p.st),
-				ExternalID: p.e.GUID, DN: p.e.DN, Reason: err.Error()})
+		if dup[r.ID] || r.ID == id {
 			continue
 		}
-		action, reason := decideUser(&u, p.st, role, !p.e.Disabled() && p.e.Expired(b.now))
-		it := PlanItem{Action: action, ObjectType: ObjectUser, ID: u.ID, ExternalID: u.ExternalID,
-			DN: u.DN, Name: u.UserName, Reason: reason}
-		if it.Writes() {
-			it.User = &u
-			it.deferred = p.deferred
+		dup[r.ID] = true
+		typ := "User"
+		if r.Kind == EntryGroup {
+			typ = "Group"
 		}
-		plan.Items = append(plan.Items, it)
+		members = append(members, Member{ID: r.ID, Type: typ})
 	}
-	for _, e := range groups {
-		id, st := b.ids[normGUID(e.GUID)], b.state(e.GUID, ObjectGroup)
-		kind := KindSecurity
-		if !e.SecurityGroup() {
-			kind = KindDistribution
-		}
-		var members []Member
-		dup := map[string]bool{}
-		outside := 0
-		for _, dn := range e.Members {
-			r, ok := lookup(dn)
-			if !ok || r.Kind == EntryOU {
-				outside++
-				continue
-			}
-			if dup[r.ID] || r.ID == id {
-				continue
-			}
-			dup[r.ID] = true
-			typ := "User"
-			if r.Kind == EntryGroup {
-				typ = "Group"
-			}
-			members = append(members, Member{ID: r.ID, Type: typ})
-		}
-		role := b.prots.role(e.GUID, id)
-		g := b.mapper.Group(e, GroupFacts{ID: id, Kind: kind, Members: members, Protected: role == RoleProtected})
-		plan.Items = append(plan.Items, b.groupItem(g, st, role, outside))
-	}
-	plan.Items = append(plan.Items, missingItems...)
-	return plan
+	role := b.prots.role(e.GUID, id)
+	g := b.mapper.Group(e, GroupFacts{ID: id, Kind: kind, Members: members, Protected: role == RoleProtected})
+	return b.groupItem(g, st, role, outside)
 }
 
 func (b *planBuilder) groupItem(g Group, st *ObjectState, role ProtectionRole, outside int) PlanItem {

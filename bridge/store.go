@@ -58,6 +58,7 @@ type ObjectState struct {
 	Version    int64
 	DN         string
 	Name       string // userName or displayName
+	Display    string // users: displayName
 }
 
 // Deletion soft-deletes one object.
@@ -95,6 +96,16 @@ type SyncStore interface {
 	// every status.
 	ListUsers(ctx context.Context, account string, status Status, offset, limit int) ([]User, int, error)
 	ListGroups(ctx context.Context, account string, offset, limit int) ([]Group, int, error)
+}
+
+// MembershipStore is implemented by stores that can say which groups hold
+// given members. Delta runs use it: AD drops a deleted object from every
+// group without touching the groups' uSNChanged, so those groups must be
+// found from the store.
+type MembershipStore interface {
+	// GroupsContaining returns the ids of the account's groups that have
+	// any of memberIDs as a direct member.
+	GroupsContaining(ctx context.Context, account string, memberIDs []string) ([]string, error)
 }
 
 // EventFilter narrows the events of a run.

@@ -33,6 +33,12 @@ type Engine struct {
 	// BatchSize is the number of objects per Apply transaction
 	// (DefaultBatchSize when 0).
 	BatchSize int
+	// FullEvery is how old the last full run may be before a run is full
+	// again (DefaultFullEvery when 0).
+	FullEvery time.Duration
+	// SpillDir holds a full read's entries between the plan's passes
+	// (os.TempDir when "").
+	SpillDir string
 }
 
 // RunOptions says what run to make.
@@ -41,15 +47,14 @@ type RunOptions struct {
 	Trigger Trigger
 	// DryRun plans and reports without writing any user or group.
 	DryRun bool
-	// Full asks for a full enumeration. Every run is full for now.
+	// Full asks for a full enumeration; otherwise a run is a delta when
+	// the last run's cursor allows (see chooseKind).
 	Full bool
 	// ApproveRunID names an earlier held run of the account whose deletions
 	// the admin approved: this run may go over the deletion threshold, as
 	// long as it deletes no more than the held run would have.
 	ApproveRunID string
 }
-
-const kindReasonNoDelta = "delta sync is not implemented yet; full enumeration"
 
 // Run makes one sync run and returns its report. The outcome is in
 // Run.Status and Run.Error: a run that failed, was cancelled or was held is
@@ -78,10 +83,6 @@ func (e *Engine) Run(ctx context.Context, opt RunOptions) (Run, error) {
 		DryRun:     opt.DryRun,
 		Status:     RunRunning,
 		StartedAt:  e.now(),
-		KindReason: "",
-	}
-	if !opt.Full {
-		run.KindReason = kindReasonNoDelta
 	}
 	if err := e.Store.CreateRun(ctx, run); err != nil {
 		return Run{}, fmt.Errorf("recording the run: %w", err)
@@ -127,10 +128,11 @@ func (e *Engine) batchSize() int {
 
 // syncRun is the state of one run.
 type syncRun struct {
-	e   *Engine
-	opt RunOptions
-	run *Run
-	log *slog.Logger
+	e     *Engine
+	opt   RunOptions
+	run   *Run
+	log   *slog.Logger
+	prots protections
 }
 
 // end records the outcome. A cancelled context turns a failure into
@@ -214,88 +216,165 @@ func (s *syncRun) execute(ctx context.Context) {
 		return
 	}
 
+	s.prots = newProtections(prots)
+	hash := settingsHash(settings, prots)
+	prev, err := s.previousCursor(ctx)
+	if err != nil {
+		s.end(ctx, RunFailed, "loading the last run's cursor failed: "+err.Error()+"; nothing was changed")
+		return
+	}
+	s.run.Kind, s.run.KindReason = s.chooseKind(prev, info, dir, hash)
+
 	mapper := NewMapper(settings)
 	scope := settings.Scope()
 	// Ask for every attribute the mapping reads (ldapsync adds its own and
 	// drops duplicates), so a reader with a shorter default list still works.
 	scope.Attributes = append(DefaultMappingAttributes(), mapper.Attributes()...)
-	started := time.Now()
-	read, err := readScope(ctx, dir, scope, settings.ImportsOUs())
-	if err != nil {
-		if ctx.Err() != nil {
-			s.end(ctx, RunCancelled, "the run was cancelled while reading the directory; nothing was changed")
-		} else {
-			s.end(ctx, RunFailed, "reading the directory failed: "+err.Error()+"; nothing was changed")
-		}
-		return
-	}
-	// A connection that drops can look like the normal end of a search to
-	// an LDAP client library (no result, no error). Trust the read only if
-	// the directory still answers on the same connection afterwards.
-	if _, err := dir.ServerInfo(ctx); err != nil {
-		if ctx.Err() != nil {
-			s.end(ctx, RunCancelled, "the run was cancelled while reading the directory; nothing was changed")
-		} else {
-			s.end(ctx, RunFailed, "reading the directory failed: the connection did not survive the read ("+err.Error()+"); nothing was changed")
-		}
-		return
-	}
-	s.log.Info("directory read", "users", len(read.users), "groups", len(read.groups), "ous", len(read.ous),
-		"duration", time.Since(started).Round(time.Millisecond))
-
 	b := &planBuilder{
 		mapper:   mapper,
 		settings: settings,
 		states:   states,
-		prots:    newProtections(prots),
+		prots:    s.prots,
 		now:      s.e.now(),
 	}
-	plan := b.build(read)
-	if err := s.fillChanges(ctx, &plan, states); err != nil {
-		s.end(ctx, RunFailed, "loading stored objects to compare failed: "+err.Error()+"; nothing was changed")
-		return
-	}
-	if err := s.explainMissing(ctx, dir, settings, &plan, states); err != nil {
-		s.end(ctx, RunFailed, "checking whether unseen objects are still in Active Directory failed: "+err.Error()+"; nothing was changed")
-		return
-	}
-
-	deletes := plan.Deletions()
-	s.run.Counts = plan.Counts()
-	if ThresholdExceeded(deletes, plan.Live, settings.DeletionThreshold) {
-		switch {
-		case allowance < 0:
-			s.hold(ctx, plan, heldMessage(deletes, plan.Live, settings.DeletionThreshold, s.run.ID))
+	b.begin()
+	sp := newSpill(s.e.SpillDir)
+	defer sp.Close()
+	started := time.Now()
+	var src entrySource = sp
+	if s.run.Kind == RunDelta {
+		d, err := readDelta(ctx, dir.(DeltaDirectory), settings, scope, info, prev.HighestCommittedUSN, states)
+		if errors.Is(err, ErrDeletedNotReadable) && ctx.Err() == nil {
+			s.log.Warn("delta run impossible, running a full one", "err", err)
+			s.run.Kind, s.run.KindReason = RunFull, err.Error()+": deletions cannot be seen; full enumeration"
+		} else if !s.readOK(ctx, dir, err) {
 			return
-		case deletes > allowance:
-			s.hold(ctx, plan, fmt.Sprintf("approved run %s would have deleted %s objects, but this run would delete %s; %s",
-				s.opt.ApproveRunID, thousands(allowance), thousands(deletes),
-				heldMessage(deletes, plan.Live, settings.DeletionThreshold, s.run.ID)))
+		} else {
+			b.delta = &deltaState{gone: d.gone}
+			var kept dirRead
+			for _, list := range []struct {
+				in  []Entry
+				out *[]Entry
+			}{{d.read.ous, &kept.ous}, {d.read.users, &kept.users}, {d.read.groups, &kept.groups}} {
+				for _, e := range list.in {
+					if b.index(e) {
+						*list.out = append(*list.out, e)
+					}
+				}
+			}
+			src = memSource{kept}
+			s.log.Info("directory changes read", "since", prev.HighestCommittedUSN, "changed", d.changed,
+				"tombstones", d.tombs, "gone", len(d.gone), "duration", time.Since(started).Round(time.Millisecond))
+		}
+	}
+	if s.run.Kind == RunFull {
+		counts, err := readFull(ctx, dir, scope, settings.ImportsOUs(), b, sp)
+		if !s.readOK(ctx, dir, err) {
 			return
 		}
-		s.log.Info("deletion threshold exceeded but approved", "deletes", deletes, "approvedRun", s.opt.ApproveRunID)
+		s.log.Info("directory read", "users", counts[EntryUser], "groups", counts[EntryGroup], "ous", counts[EntryOU],
+			"duration", time.Since(started).Round(time.Millisecond))
+	}
+	b.finish()
+	if b.delta != nil && len(b.delta.gone) > 0 {
+		if ms, ok := s.e.Store.(MembershipStore); ok {
+			var ids []string
+			for g := range b.delta.gone {
+				if st, ok := states[g]; ok {
+					ids = append(ids, st.ID)
+				}
+			}
+			if b.delta.holders, err = ms.GroupsContaining(ctx, account, ids); err != nil {
+				s.end(ctx, RunFailed, "loading the groups of deleted objects failed: "+err.Error()+"; nothing was changed")
+				return
+			}
+		}
+	}
+	missing := Plan{Items: b.missing, Live: b.live}
+	if b.delta == nil {
+		if err := s.explainMissing(ctx, dir, settings, &missing, states); err != nil {
+			s.end(ctx, RunFailed, "checking whether unseen objects are still in Active Directory failed: "+err.Error()+"; nothing was changed")
+			return
+		}
 	}
 
-	if s.opt.DryRun {
-		if err := s.recordEvents(ctx, plan.Items, func(PlanItem) bool { return true }); err != nil {
-			s.end(ctx, RunFailed, "recording the dry run's events failed: "+err.Error())
+	deletes := missing.Deletions()
+	held := ""
+	if ThresholdExceeded(deletes, b.live, settings.DeletionThreshold) {
+		switch {
+		case allowance < 0:
+			held = heldMessage(deletes, b.live, settings.DeletionThreshold, s.run.ID)
+		case deletes > allowance:
+			held = fmt.Sprintf("approved run %s would have deleted %s objects, but this run would delete %s; %s",
+				s.opt.ApproveRunID, thousands(allowance), thousands(deletes),
+				heldMessage(deletes, b.live, settings.DeletionThreshold, s.run.ID))
+		default:
+			s.log.Info("deletion threshold exceeded but approved", "deletes", deletes, "approvedRun", s.opt.ApproveRunID)
+		}
+	}
+
+	k := newSink(s, s.opt.DryRun || held != "")
+	err = b.emit(src, func(it PlanItem) error { return k.put(ctx, it) })
+	if err != nil && !errors.Is(err, errSinkFailed) {
+		k.err = "reading the spilled directory read failed: " + err.Error() + "; nothing was deleted"
+	}
+	msg := k.finish(ctx)
+	switch {
+	case held != "" && msg == "":
+		s.run.Counts = k.planned
+		s.log.Warn("sync run held by the deletion threshold", "message", held)
+		s.end(ctx, RunHeld, held)
+		return
+	case held != "":
+		s.run.Counts = k.planned
+		s.end(ctx, RunFailed, held+" (recording the events failed: "+msg+")")
+		return
+	case s.opt.DryRun:
+		s.run.Counts = k.planned
+		if msg != "" {
+			s.end(ctx, RunFailed, "recording the dry run's events failed: "+msg)
 			return
 		}
 		s.end(ctx, RunSucceeded, "")
 		return
-	}
-
-	if msg := s.apply(ctx, plan); msg != "" {
+	case msg != "":
+		s.run.Counts = k.counts
 		s.end(ctx, RunFailed, msg)
 		return
 	}
-	cursor, _ := json.Marshal(struct {
-		HighestCommittedUSN int64  `json:"highestCommittedUSN"`
-		InvocationID        string `json:"invocationId,omitempty"`
-		DNSHostName         string `json:"dnsHostName,omitempty"`
-	}{info.HighestCommittedUSN, info.InvocationID, info.DNSHostName})
+	s.run.Counts = k.planned
+	lastFull := s.run.StartedAt
+	if s.run.Kind == RunDelta {
+		lastFull = prev.LastFullAt
+	}
+	cursor, _ := json.Marshal(deltaCursor{V: cursorVersion, HighestCommittedUSN: info.HighestCommittedUSN,
+		InvocationID: info.InvocationID, DNSHostName: info.DNSHostName, Settings: hash, LastFullAt: lastFull})
 	s.run.Cursor = string(cursor)
 	s.end(ctx, RunSucceeded, "")
+}
+
+// readOK ends the run when the read failed. A connection that drops can
+// look like the normal end of a search to an LDAP client library (no
+// result, no error), so the read is trusted only if the directory still
+// answers on the same connection afterwards.
+func (s *syncRun) readOK(ctx context.Context, dir Directory, err error) bool {
+	if err == nil {
+		if _, err2 := dir.ServerInfo(ctx); err2 != nil {
+			if ctx.Err() != nil {
+				s.end(ctx, RunCancelled, "the run was cancelled while reading the directory; nothing was changed")
+			} else {
+				s.end(ctx, RunFailed, "reading the directory failed: the connection did not survive the read ("+err2.Error()+"); nothing was changed")
+			}
+			return false
+		}
+		return true
+	}
+	if ctx.Err() != nil {
+		s.end(ctx, RunCancelled, "the run was cancelled while reading the directory; nothing was changed")
+	} else {
+		s.end(ctx, RunFailed, "reading the directory failed: "+err.Error()+"; nothing was changed")
+	}
+	return false
 }
 
 // checkApproval loads the held run being approved and returns the number of
@@ -323,38 +402,7 @@ func (s *syncRun) checkApproval(ctx context.Context) (int, string) {
 	return held.Counts.Users.Deleted + held.Counts.Groups.Deleted, ""
 }
 
-// hold ends the run without applying anything and records what it would
-// have done.
-func (s *syncRun) hold(ctx context.Context, plan Plan, msg string) {
-	s.log.Warn("sync run held by the deletion threshold", "message", msg)
-	if err := s.recordEvents(ctx, plan.Items, func(PlanItem) bool { return true }); err != nil {
-		s.end(ctx, RunFailed, msg+" (recording the events failed: "+err.Error()+")")
-		return
-	}
-	s.end(ctx, RunHeld, msg)
-}
 
-// recordEvents stores one event per item that is not unchanged and passes
-// keep, in batches.
-func (s *syncRun) recordEvents(ctx context.Context, items []PlanItem, keep func(PlanItem) bool) error {
-	var batch []RunEvent
-	for _, it := range items {
-		if it.Action == ActionUnchanged || !keep(it) {
-			continue
-		}
-		batch = append(batch, s.event(it))
-		if len(batch) >= s.e.batchSize() {
-			if err := s.e.Store.AddRunEvents(ctx, batch); err != nil {
-				return err
-			}
-			batch = nil
-		}
-	}
-	if len(batch) > 0 {
-		return s.e.Store.AddRunEvents(ctx, batch)
-	}
-	return nil
-}
 
 func (s *syncRun) event(it PlanItem) RunEvent {
 	return RunEvent{
@@ -372,36 +420,6 @@ func (s *syncRun) event(it PlanItem) RunEvent {
 	}
 }
 
-// fillChanges loads the stored content of every object an item rewrites,
-// to name the attributes that changed.
-func (s *syncRun) fillChanges(ctx context.Context, plan *Plan, states map[string]ObjectState) error {
-	for i := range plan.Items {
-		it := &plan.Items[i]
-		switch it.Action {
-		case ActionUpdate, ActionDeactivate, ActionReactivate:
-		default:
-			continue
-		}
-		switch {
-		case it.User != nil:
-			old, err := s.e.Store.GetUser(ctx, s.opt.Account, it.ID)
-			if err != nil {
-				return fmt.Errorf("user %s: %w", it.ID, err)
-			}
-			it.Changed = changedAttributes(old.Attributes, it.User.Attributes)
-		case it.Group != nil:
-			old, err := s.e.Store.GetGroup(ctx, s.opt.Account, it.ID)
-			if err != nil {
-				return fmt.Errorf("group %s: %w", it.ID, err)
-			}
-			it.Changed = changedAttributes(old.Attributes, it.Group.Attributes)
-			if membersChanged(old.Members, it.Group.Members) {
-				it.Changed = append(it.Changed, "members")
-			}
-		}
-	}
-	return nil
-}
 
 // loadStates reads the stored state of every AD-sourced object, keyed by
 // lower-case objectGUID, and of local users (for userName clashes) under

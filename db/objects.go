@@ -19,15 +19,15 @@ const stateBatch = 2000
 // flat whatever the directory size.
 func (s *Store) ObjectStates(ctx context.Context, account string, fn func(bridge.ObjectState) error) error {
 	type stateRow struct {
-		ID, ExternalID, Source, Status, Hash, DN, Name, Kind string
+		ID, ExternalID, Source, Status, Hash, DN, Name, Kind, Display string
 		Version                                              int64
 	}
 	for _, t := range []struct {
 		table, cols string
 		typ         bridge.ObjectType
 	}{
-		{"users", "id, external_id, source, status, hash, dn, user_name AS name, '' AS kind, version", bridge.ObjectUser},
-		{"groups", "id, external_id, source, status, hash, dn, display_name AS name, kind, version", bridge.ObjectGroup},
+		{"users", "id, external_id, source, status, hash, dn, user_name AS name, '' AS kind, version, display_name AS display", bridge.ObjectUser},
+		{"groups", "id, external_id, source, status, hash, dn, display_name AS name, kind, version, '' AS display", bridge.ObjectGroup},
 	} {
 		last := ""
 		for {
@@ -41,7 +41,7 @@ func (s *Store) ObjectStates(ctx context.Context, account string, fn func(bridge
 				st := bridge.ObjectState{
 					ID: r.ID, ExternalID: r.ExternalID, Type: t.typ, Kind: bridge.GroupKind(r.Kind),
 					Source: bridge.Source(r.Source), Status: bridge.Status(r.Status), Hash: r.Hash,
-					Version: r.Version, DN: r.DN, Name: r.Name,
+					Version: r.Version, DN: r.DN, Name: r.Name, Display: r.Display,
 				}
 				if err := fn(st); err != nil {
 					return err
@@ -166,6 +166,31 @@ func (s *Store) groupsWithMembers(ctx context.Context, rows []groupRow) ([]bridg
 	for _, m := range members {
 		g := &out[index[m.GroupID]]
 		g.Members = append(g.Members, bridge.Member{ID: m.MemberID, Type: m.MemberType})
+	}
+	return out, nil
+}
+
+var _ bridge.MembershipStore = (*Store)(nil)
+
+// GroupsContaining returns the ids of the account's groups that have any
+// of memberIDs as a direct member.
+func (s *Store) GroupsContaining(ctx context.Context, account string, memberIDs []string) ([]string, error) {
+	seen := map[string]bool{}
+	var out []string
+	for start := 0; start < len(memberIDs); start += batchSize {
+		chunk := memberIDs[start:min(start+batchSize, len(memberIDs))]
+		var ids []string
+		err := s.read.WithContext(ctx).Model(&memberRow{}).Distinct("group_id").
+			Where("account_id = ? AND member_id IN ?", account, chunk).Pluck("group_id", &ids).Error
+		if err != nil {
+			return nil, wrap("groups containing", err)
+		}
+		for _, id := range ids {
+			if !seen[id] {
+				seen[id] = true
+				out = append(out, id)
+			}
+		}
 	}
 	return out, nil
 }

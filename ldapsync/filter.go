@@ -2,6 +2,7 @@ package ldapsync
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/go-ldap/ldap/v3"
@@ -46,6 +47,28 @@ func normalizeFilter(f string) (string, error) {
 // (&(base)(inclusion)(!(exclusion))) for users, security groups only unless
 // distribution lists are imported.
 func filterFor(scope bridge.Scope, kind bridge.EntryKind) (string, error) {
+	f, err := kindFilter(scope, kind)
+	if err != nil {
+		return "", err
+	}
+	extra := ""
+	if scope.ChangedAfter > 0 {
+		extra += "(uSNChanged>=" + strconv.FormatInt(scope.ChangedAfter+1, 10) + ")"
+	}
+	if scope.Where != "" {
+		w, err := normalizeFilter(scope.Where)
+		if err != nil {
+			return "", err
+		}
+		extra += w
+	}
+	if extra == "" {
+		return f, nil
+	}
+	return "(&" + f + extra + ")", nil
+}
+
+func kindFilter(scope bridge.Scope, kind bridge.EntryKind) (string, error) {
 	switch kind {
 	case bridge.EntryUser:
 		inc, err := normalizeFilter(scope.InclusionFilter)

@@ -218,8 +218,13 @@ func TestAdsimLifecycle(t *testing.T) {
 			t.Error("the computer became a user")
 		}
 
-		// 2. Nothing changed: nothing written, every version unchanged.
+		// 2. Nothing changed: a delta run reads and writes nothing; a full
+		// run compares everything and writes nothing; every version stays.
 		r = e.mustSucceed(opt)
+		if r.Kind != bridge.RunDelta || r.Counts != (bridge.RunCounts{}) || len(e.events(acct, r.ID)) != 0 {
+			t.Errorf("delta run on an unchanged directory: %s (%s) %+v", r.Kind, r.KindReason, r.Counts)
+		}
+		r = e.mustSucceed(bridge.RunOptions{Account: acct, Full: true})
 		if r.Counts.Users.Unchanged != f.Users || r.Counts.Groups.Unchanged != wantGroups ||
 			r.Counts.Users != (bridge.Counts{Unchanged: f.Users}) || r.Counts.Groups != (bridge.Counts{Unchanged: wantGroups}) {
 			t.Errorf("second run counts %+v, want all unchanged", r.Counts)

@@ -99,9 +99,13 @@ func (s *Server) handleSearch(w *gldap.ResponseWriter, r *gldap.Request) {
 // result code of SearchResultDone.
 func (s *Server) search(w *gldap.ResponseWriter, r *gldap.Request, m *gldap.SearchMessage) (int, string, []gldap.Control) {
 	var paging *gldap.ControlPaging
+	showDeleted := false
 	for _, c := range m.Controls {
 		if p, ok := c.(*gldap.ControlPaging); ok {
 			paging = p
+		}
+		if c.GetControlType() == OIDShowDeleted {
+			showDeleted = true
 		}
 	}
 	// A continued paged search answers from the saved match list.
@@ -124,7 +128,7 @@ func (s *Server) search(w *gldap.ResponseWriter, r *gldap.Request, m *gldap.Sear
 	if err != nil {
 		return gldap.ResultFilterError, err.Error(), nil
 	}
-	matches, found, err := s.tree.find(base, m.Scope, filter)
+	matches, found, err := s.tree.find(base, m.Scope, filter, showDeleted)
 	if err != nil {
 		return gldap.ResultOther, err.Error(), nil
 	}

@@ -7,9 +7,10 @@ import (
 	"github.com/go-ldap/ldap/v3"
 )
 
-// Controls adsim advertises: it implements paged results and nothing else
-// of AD's list, and says so, so clients' feature detection is tested.
-var supportedControls = []string{"1.2.840.113556.1.4.319"}
+// Controls adsim advertises: it implements paged results and Show Deleted
+// and nothing else of AD's list, and says so, so clients' feature
+// detection is tested.
+var supportedControls = []string{"1.2.840.113556.1.4.319", OIDShowDeleted}
 
 func (s *Server) dsServiceName() string {
 	return "CN=NTDS Settings,CN=DC1,CN=Servers,CN=Default-First-Site-Name,CN=Sites,CN=Configuration," + s.opts.BaseDN

@@ -4,10 +4,13 @@ import "github.com/jimlambrt/gldap"
 
 // find returns the entries under base (by scope) that match filter, in
 // insertion order, and whether base exists.
-func (t *tree) find(base string, scope gldap.Scope, m *matcher) ([]*stored, bool, error) {
+func (t *tree) find(base string, scope gldap.Scope, m *matcher, showDeleted bool) ([]*stored, bool, error) {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	root, ok := t.byKey[base]
+	if !ok && showDeleted {
+		root, ok = t.tombs[base]
+	}
 	if !ok {
 		return nil, false, nil
 	}
@@ -38,6 +41,15 @@ func (t *tree) find(base string, scope gldap.Scope, m *matcher) ([]*stored, bool
 	default:
 		for _, e := range t.order {
 			if under(e.key, base) {
+				if err := test(e); err != nil {
+					return nil, true, err
+				}
+			}
+		}
+	}
+	if showDeleted && scope != gldap.BaseObject {
+		for _, e := range t.tombOrder {
+			if e != root && under(e.key, base) && (scope != gldap.SingleLevel || e.parent == base) {
 				if err := test(e); err != nil {
 					return nil, true, err
 				}

@@ -95,6 +95,8 @@ func New(opts Options) (*Server, error) {
 		bindDN: opts.BindDN, password: opts.Password,
 		bound: map[int]bool{}, pages: map[string]*pagedState{},
 	}
+	s.tree.deleted = DeletedObjectsDN(opts.BaseDN)
+	s.tree.ensureDeletedObjects(s.tree.deleted)
 	if err := s.tree.put(Entry{DN: s.dsServiceName(), Attrs: map[string][]string{
 		"objectClass":  {"top", "applicationSettings", "nTDSDSA"},
 		"cn":           {"NTDS Settings"},
@@ -319,7 +321,10 @@ func (s *Server) AddAll(seq func(yield func(Entry) bool)) error {
 }
 
 // Remove deletes the entry dn (not its children) and reports whether it
-// existed.
+// existed. Like AD, it leaves a tombstone under CN=Deleted Objects that
+// searches with the Show Deleted control find (isDeleted=TRUE, the same
+// objectGUID, a new uSNChanged), and drops member and manager values that
+// named it.
 func (s *Server) Remove(dn string) bool { return s.tree.remove(dn) }
 
 // Modify replaces attributes of dn; an empty list deletes the attribute.

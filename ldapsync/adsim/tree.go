@@ -92,6 +92,11 @@ type tree struct {
 	order []*stored
 	usn   int64
 	now   func() time.Time
+	// deleted is the Deleted Objects container's DN; tombs holds it and
+	// the tombstones, seen only by searches with the Show Deleted control.
+	deleted   string
+	tombs     map[string]*stored
+	tombOrder []*stored
 }
 
 func newTree() *tree {
@@ -215,6 +220,18 @@ func (t *tree) remove(dn string) bool {
 		}
 	}
 	t.usn++
+	if t.deleted != "" {
+		t.tombstone(s, t.deleted)
+	}
+	// Links to the deleted object go with it (AD removes the forward links
+	// of a deleted target).
+	gone := strings.ToLower(s.dn)
+	t.rewriteLinks(func(v string) (string, bool) {
+		if strings.ToLower(v) == gone {
+			return "", true
+		}
+		return "", false
+	})
 	return true
 }
 

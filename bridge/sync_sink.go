@@ -1,0 +1,308 @@
+package bridge
+
+import (
+	"context"
+	"fmt"
+)
+
+// sink receives the plan item by item. In plan-only mode (dry runs, held
+// runs) it records events and counts; otherwise it applies the plan in
+// batches of BatchSize objects, each batch one Store.Apply transaction, in
+// phases:
+//
+//  1. upserts as the items come: OU groups (parents first), users, then
+//     security and distribution groups, each with its event;
+//  2. memberships of the groups added, restored, or whose members changed
+//     (every member exists by now);
+//  3. deletions, only when everything before succeeded;
+//  4. users that take over the userName of a user deleted in phase 3
+//     (rare: an AD account deleted and created again), and the memberships
+//     that name them.
+//
+// Only the current batch, the member lists still to set and the deferred
+// items are held, so memory does not grow with the directory.
+type sink struct {
+	s        *syncRun
+	planOnly bool
+	size     int
+	planned  RunCounts // every item seen
+	counts   RunCounts // what was committed (apply mode)
+	events   []RunEvent
+	batch    []PlanItem
+	members  []PlanItem // groups whose members to set
+	deletes  []PlanItem
+	later    []PlanItem
+	laterIDs map[string]bool
+	written  int
+	total    int
+	err      string // the run's error message, once something failed
+}
+
+func newSink(s *syncRun, planOnly bool) *sink {
+	return &sink{s: s, planOnly: planOnly, size: s.e.batchSize(), laterIDs: map[string]bool{}}
+}
+
+// errSinkFailed stops the plan's emission once a write failed.
+var errSinkFailed = fmt.Errorf("sync: applying the plan failed")
+
+func (k *sink) put(ctx context.Context, it PlanItem) error {
+	if it.ouRefresh {
+		var err error
+		if it, err = k.s.refreshOU(ctx, it); err != nil {
+			k.err = "loading a stored OU group failed: " + err.Error() + "; nothing was deleted"
+			return errSinkFailed
+		}
+		if it.Action == "" {
+			return nil
+		}
+	}
+	switch it.Action {
+	case ActionUpdate, ActionDeactivate, ActionReactivate:
+		if !it.ouRefresh {
+			if err := k.s.fillChange(ctx, &it); err != nil {
+				k.err = "loading stored objects to compare failed: " + err.Error() + "; nothing was deleted"
+				return errSinkFailed
+			}
+		}
+	}
+	countItem(&k.planned, it)
+	if it.Action == ActionUnchanged {
+		return nil
+	}
+	if k.planOnly || !it.Writes() {
+		if !k.planOnly {
+			countItem(&k.counts, it)
+		}
+		k.events = append(k.events, k.s.event(it))
+		if len(k.events) >= k.size {
+			return k.flushEvents(ctx)
+		}
+		return nil
+	}
+	k.total++
+	if it.Group != nil && (it.Action == ActionAdd || it.Action == ActionReactivate || contains(it.Changed, "members")) {
+		m := PlanItem{ID: it.ID, Group: &Group{Members: it.Group.Members}}
+		k.members = append(k.members, m)
+	}
+	switch {
+	case it.Action == ActionDelete:
+		k.deletes = append(k.deletes, it)
+		return nil
+	case it.deferred:
+		k.later = append(k.later, it)
+		k.laterIDs[it.ID] = true
+		return nil
+	}
+	if it.Group != nil {
+		// Members travel separately (phase 2); do not keep them twice.
+		g := *it.Group
+		g.Members = nil
+		it.Group = &g
+	}
+	k.batch = append(k.batch, it)
+	if len(k.batch) >= k.size {
+		return k.flushUpserts(ctx)
+	}
+	return nil
+}
+
+func (k *sink) flushEvents(ctx context.Context) error {
+	if len(k.events) == 0 {
+		return nil
+	}
+	if err := k.s.e.Store.AddRunEvents(ctx, k.events); err != nil {
+		msg := "recording the run's events failed: " + err.Error()
+		if !k.planOnly {
+			msg += "; nothing was deleted"
+		}
+		k.err = msg
+		return errSinkFailed
+	}
+	k.events = k.events[:0]
+	return nil
+}
+
+func (k *sink) flushUpserts(ctx context.Context) error {
+	if len(k.batch) == 0 {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		k.err = fmt.Sprintf("cancelled after writing %d objects; nothing was deleted", k.written)
+		return errSinkFailed
+	}
+	s := k.s
+	now := s.e.now()
+	var c Changes
+	for _, it := range k.batch {
+		c.Events = append(c.Events, s.event(it))
+		if it.User != nil {
+			u := *it.User
+			u.AccountID = s.opt.Account
+			u.UpdatedAt = now
+			if it.Action == ActionAdd {
+				u.CreatedAt = now
+			}
+			c.Users = append(c.Users, u)
+		} else {
+			g := *it.Group
+			g.AccountID = s.opt.Account
+			g.UpdatedAt = now
+			if it.Action == ActionAdd {
+				g.CreatedAt = now
+			}
+			c.Groups = append(c.Groups, g)
+		}
+	}
+	if err := s.e.Store.Apply(ctx, s.opt.Account, c); err != nil {
+		k.err = fmt.Sprintf("writing to the store failed after %d objects: %v; nothing was deleted", k.written, err)
+		return errSinkFailed
+	}
+	k.written += len(k.batch)
+	for _, it := range k.batch {
+		countItem(&k.counts, it)
+	}
+	k.batch = k.batch[:0]
+	return nil
+}
+
+// finish runs the phases after the stream: the last batch, memberships,
+// deletions, deferred users. It returns "" or the run's error message.
+func (k *sink) finish(ctx context.Context) string {
+	if k.err != "" {
+		return k.err
+	}
+	if err := k.flushEvents(ctx); err != nil {
+		return k.err
+	}
+	if k.planOnly {
+		return ""
+	}
+	if err := k.flushUpserts(ctx); err != nil {
+		return k.err
+	}
+	var now, after []PlanItem
+	for _, m := range k.members {
+		if hasMember(m.Group.Members, k.laterIDs) {
+			after = append(after, m)
+		} else {
+			now = append(now, m)
+		}
+	}
+	if msg := k.memberships(ctx, now); msg != "" {
+		return msg + "; nothing was deleted"
+	}
+	if msg := k.deletions(ctx); msg != "" {
+		return msg
+	}
+	k.batch = append(k.batch[:0], k.later...)
+	if err := k.flushUpserts(ctx); err != nil {
+		return k.err
+	}
+	return k.memberships(ctx, after)
+}
+
+func (k *sink) memberships(ctx context.Context, items []PlanItem) string {
+	s := k.s
+	for start := 0; start < len(items); start += k.size {
+		if err := ctx.Err(); err != nil {
+			return fmt.Sprintf("cancelled after writing %d of %d objects, before all group memberships were set", k.written, k.total)
+		}
+		batch := items[start:min(start+k.size, len(items))]
+		c := Changes{SetMembers: map[string][]Member{}}
+		for _, it := range batch {
+			c.SetMembers[it.ID] = nonNilMembers(it.Group.Members)
+		}
+		if err := s.e.Store.Apply(ctx, s.opt.Account, c); err != nil {
+			return fmt.Sprintf("setting group memberships failed after %d of %d objects were written: %v", k.written, k.total, err)
+		}
+	}
+	return ""
+}
+
+func (k *sink) deletions(ctx context.Context) string {
+	s := k.s
+	items := k.deletes
+	deleted := 0
+	now := s.e.now()
+	for start := 0; start < len(items); start += k.size {
+		if err := ctx.Err(); err != nil {
+			return fmt.Sprintf("cancelled after %d of %d deletions", deleted, len(items))
+		}
+		batch := items[start:min(start+k.size, len(items))]
+		var c Changes
+		for _, it := range batch {
+			c.Events = append(c.Events, s.event(it))
+			d := Deletion{ID: it.ID, Reason: it.Reason, At: now}
+			if it.ObjectType == ObjectUser {
+				c.DeleteUsers = append(c.DeleteUsers, d)
+			} else {
+				c.DeleteGroups = append(c.DeleteGroups, d)
+			}
+		}
+		if err := s.e.Store.Apply(ctx, s.opt.Account, c); err != nil {
+			return fmt.Sprintf("deleting failed after %d of %d deletions: %v", deleted, len(items), err)
+		}
+		deleted += len(batch)
+		k.written += len(batch)
+		for _, it := range batch {
+			countItem(&k.counts, it)
+		}
+	}
+	return ""
+}
+
+// fillChange names the attributes an update changes, from the stored
+// content.
+func (s *syncRun) fillChange(ctx context.Context, it *PlanItem) error {
+	switch {
+	case it.User != nil:
+		old, err := s.e.Store.GetUser(ctx, s.opt.Account, it.ID)
+		if err != nil {
+			return fmt.Errorf("user %s: %w", it.ID, err)
+		}
+		it.Changed = changedAttributes(old.Attributes, it.User.Attributes)
+	case it.Group != nil:
+		old, err := s.e.Store.GetGroup(ctx, s.opt.Account, it.ID)
+		if err != nil {
+			return fmt.Errorf("group %s: %w", it.ID, err)
+		}
+		it.Changed = changedAttributes(old.Attributes, it.Group.Attributes)
+		if membersChanged(old.Members, it.Group.Members) {
+			it.Changed = append(it.Changed, "members")
+		}
+	}
+	return nil
+}
+
+// refreshOU turns a delta's OU refresh into an update of the stored OU
+// group's members, or nothing when they are the same.
+func (s *syncRun) refreshOU(ctx context.Context, it PlanItem) (PlanItem, error) {
+	old, err := s.e.Store.GetGroup(ctx, s.opt.Account, it.ID)
+	if err != nil {
+		return it, fmt.Errorf("group %s: %w", it.ID, err)
+	}
+	if it.refreshDrop != nil {
+		it.refreshMembers = nil
+		for _, m := range old.Members {
+			if !it.refreshDrop[m.ID] {
+				it.refreshMembers = append(it.refreshMembers, m)
+			}
+		}
+	}
+	if old.Status == StatusDeleted || !membersChanged(old.Members, it.refreshMembers) {
+		it.Action = ""
+		return it, nil
+	}
+	out := PlanItem{ObjectType: objectTypeOf(old.Kind), ID: old.ID, ExternalID: old.ExternalID, DN: old.DN, Name: old.DisplayName,
+		Changed: []string{"members"}, ouRefresh: true}
+	if s.prots.role(old.ExternalID, old.ID) == RoleProtected {
+		out.Action, out.Reason = ActionSkip, ReasonProtected
+		return out, nil
+	}
+	g := old
+	g.Members = append([]Member(nil), it.refreshMembers...)
+	sortMembers(g.Members)
+	g.Hash = contentHash(g.Attributes, g.Members)
+	out.Action, out.Reason, out.Group = ActionUpdate, ReasonChanged, &g
+	return out, nil
+}
