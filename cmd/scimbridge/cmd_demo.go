@@ -98,6 +98,8 @@ func runDemo(ctx context.Context, env *cliEnv, args []string) error {
 	fmt.Fprintf(w, "  Sync:           %s\n", run.Summary())
 	fmt.Fprintf(w, "  Sample LDAP:    ldap://%s  (bind %s / %s)\n", dir.Addr(), facts.ServiceDN, adsim.SamplePassword)
 	fmt.Fprintf(w, "  Data directory: %s\n", pc.dataDir)
+	fmt.Fprintf(w, "  Console:        %s/console/  (sign in with the admin token)\n", base)
+	fmt.Fprintf(w, "  Admin API:      %s/api/v1  (docs/api.md)\n", base)
 	fmt.Fprintf(w, "  SCIM endpoint:  %s/scim/v2\n", base)
 	fmt.Fprintf(w, "  SCIM token:     %s\n", scimToken)
 	fmt.Fprintf(w, "  Admin token:    %s\n\n", adminToken)
