@@ -33,11 +33,23 @@ type UserFunc = func(u bridge.User, doc []byte, groups []bridge.GroupRef) error
 // during the call).
 type GroupFunc = func(g bridge.Group, doc []byte) error
 
-// userCols and groupCols are what rendering reads, in scan order.
-const (
-	userCols  = "t.id, t.external_id, t.source, t.user_name, t.active, t.status, t.attributes, t.version, t.created_at, t.updated_at"
-	groupCols = "t.id, t.external_id, t.kind, t.display_name, t.status, t.attributes, t.version, t.created_at, t.updated_at"
-)
+// userCols and groupCols are what rendering reads, in scan order. On
+// SQLite the times are read as text (scanTime parses them): the driver's
+// own parsing tries formats until one fits, allocating an error per miss.
+func (s *Store) userCols() string {
+	return "t.id, t.external_id, t.source, t.user_name, t.active, t.status, t.attributes, t.version, " + s.timeCols()
+}
+
+func (s *Store) groupCols() string {
+	return "t.id, t.external_id, t.kind, t.display_name, t.status, t.attributes, t.version, " + s.timeCols()
+}
+
+func (s *Store) timeCols() string {
+	if s.dialect == DialectPostgres {
+		return "t.created_at, t.updated_at"
+	}
+	return "CAST(t.created_at AS TEXT), CAST(t.updated_at AS TEXT)"
+}
 
 // userGroupsCol aggregates the live groups of user t as [[id, displayName], ...].
 func (s *Store) userGroupsCol() string {
@@ -69,7 +81,7 @@ func (s *Store) readDB() (*sql.DB, error) { return s.read.DB() }
 
 // LiveUserJSON reads one live user for rendering and passes it to fn.
 func (s *Store) LiveUserJSON(ctx context.Context, account, id string, withGroups bool, fn UserFunc) error {
-	cols := userCols
+	cols := s.userCols()
 	if withGroups {
 		cols += ", " + s.userGroupsCol()
 	}
@@ -83,7 +95,7 @@ func (s *Store) LiveUserJSON(ctx context.Context, account, id string, withGroups
 
 // LiveGroupJSON reads one live group for rendering and passes it to fn.
 func (s *Store) LiveGroupJSON(ctx context.Context, account, id string, withMembers bool, fn GroupFunc) error {
-	cols := groupCols
+	cols := s.groupCols()
 	if withMembers {
 		cols += ", " + s.groupMembersCols()
 	}
@@ -98,7 +110,7 @@ func (s *Store) LiveGroupJSON(ctx context.Context, account, id string, withMembe
 // QueryUsersJSON runs one page of a SCIM user query, passing each user to
 // fn in order, and returns the total (see QueryUsers).
 func (s *Store) QueryUsersJSON(ctx context.Context, account string, q bridge.Query, withGroups bool, fn UserFunc) (int, error) {
-	cols := userCols
+	cols := s.userCols()
 	if withGroups {
 		cols += ", " + s.userGroupsCol()
 	}
@@ -111,7 +123,7 @@ func (s *Store) QueryUsersJSON(ctx context.Context, account string, q bridge.Que
 // QueryGroupsJSON is QueryUsersJSON for groups; q.WithMembers reads the
 // members of the page's groups in the same statement.
 func (s *Store) QueryGroupsJSON(ctx context.Context, account string, q bridge.Query, fn GroupFunc) (int, error) {
-	cols := groupCols
+	cols := s.groupCols()
 	if q.WithMembers {
 		cols += ", " + s.groupMembersCols()
 	}
@@ -189,7 +201,13 @@ func (st *scanTime) Scan(v any) error {
 	case string:
 		t, err := time.Parse(sqliteTime, x)
 		if err != nil {
-			return err
+			// Written by another tool: any format SQLite's own date
+			// functions take.
+			if t, err = time.Parse(time.RFC3339Nano, strings.Replace(x, " ", "T", 1)); err != nil {
+				if t, err = time.Parse("2006-01-02T15:04:05.999999999", strings.Replace(x, " ", "T", 1)); err != nil {
+					return err
+				}
+			}
 		}
 		st.t = t.UTC()
 	case nil:
@@ -284,11 +302,15 @@ func (s *Store) scanGroups(ctx context.Context, sqlText string, args []any, with
 // decodeGroupRefs reads [[id, displayName], ...] and orders it by display
 // name, then id (what UserGroups returns).
 func decodeGroupRefs(b []byte) ([]bridge.GroupRef, error) {
-	if len(b) == 0 || string(b) == "[]" {
-		return nil, nil
-	}
 	var pairs [][2]string
-	if err := json.Unmarshal(b, &pairs); err != nil {
+	if strs, ok := plainStrings(b, 2); ok {
+		if len(strs) == 0 {
+			return nil, nil
+		}
+		for i := 0; i+1 < len(strs); i += 2 {
+			pairs = append(pairs, [2]string{strs[i], strs[i+1]})
+		}
+	} else if err := json.Unmarshal(b, &pairs); err != nil {
 		return nil, err
 	}
 	refs := make([]bridge.GroupRef, len(pairs))
@@ -305,46 +327,13 @@ func decodeGroupRefs(b []byte) ([]bridge.GroupRef, error) {
 }
 
 // appendMembers appends the ids of a JSON array of strings as members of
-// type typ. Ids are UUIDs in practice: a plain string is cut out directly,
-// and an array with any escape goes through encoding/json.
+// type typ.
 func appendMembers(ms []bridge.Member, b []byte, typ string) ([]bridge.Member, error) {
-	if len(b) == 0 {
-		return ms, nil
-	}
-	if !slices.Contains(b, '\\') {
-		i := skipSpace(b, 0)
-		if i < len(b) && b[i] == '[' {
-			i = skipSpace(b, i+1)
-			if i < len(b) && b[i] == ']' {
-				return ms, nil
-			}
-			ok := true
-			for ok {
-				if i >= len(b) || b[i] != '"' {
-					ok = false
-					break
-				}
-				end := i + 1
-				for end < len(b) && b[end] != '"' {
-					end++
-				}
-				if end >= len(b) {
-					ok = false
-					break
-				}
-				ms = append(ms, bridge.Member{ID: string(b[i+1 : end]), Type: typ})
-				i = skipSpace(b, end+1)
-				if i < len(b) && b[i] == ',' {
-					i = skipSpace(b, i+1)
-					continue
-				}
-				if i < len(b) && b[i] == ']' {
-					return ms, nil
-				}
-				ok = false
-			}
-			return ms, fmt.Errorf("malformed member list")
+	if strs, ok := plainStrings(b, 1); ok {
+		for _, id := range strs {
+			ms = append(ms, bridge.Member{ID: id, Type: typ})
 		}
+		return ms, nil
 	}
 	var ids []string
 	if err := json.Unmarshal(b, &ids); err != nil {
@@ -354,6 +343,60 @@ func appendMembers(ms []bridge.Member, b []byte, typ string) ([]bridge.Member, e
 		ms = append(ms, bridge.Member{ID: id, Type: typ})
 	}
 	return ms, nil
+}
+
+// plainStrings reads a JSON array of strings (depth 1) or of arrays of
+// strings (depth 2), as the aggregates above build them, without
+// encoding/json: ids and names rarely hold escapes. ok is false for
+// anything else (an escape included), which the caller decodes with
+// encoding/json.
+func plainStrings(b []byte, depth int) (out []string, ok bool) {
+	i := skipSpace(b, 0)
+	if len(b) == 0 || i == len(b) {
+		return nil, true // SQL NULL: no rows
+	}
+	var items func(d int) bool
+	items = func(d int) bool {
+		if i >= len(b) || b[i] != '[' {
+			return false
+		}
+		i = skipSpace(b, i+1)
+		if i < len(b) && b[i] == ']' {
+			i = skipSpace(b, i+1)
+			return true
+		}
+		for {
+			if d == 1 {
+				if i >= len(b) || b[i] != '"' {
+					return false
+				}
+				end := i + 1
+				for end < len(b) && b[end] != '"' && b[end] != '\\' {
+					end++
+				}
+				if end >= len(b) || b[end] != '"' {
+					return false
+				}
+				out = append(out, string(b[i+1:end]))
+				i = skipSpace(b, end+1)
+			} else if !items(d - 1) {
+				return false
+			}
+			if i < len(b) && b[i] == ',' {
+				i = skipSpace(b, i+1)
+				continue
+			}
+			if i < len(b) && b[i] == ']' {
+				i = skipSpace(b, i+1)
+				return true
+			}
+			return false
+		}
+	}
+	if !items(depth) || i != len(b) {
+		return nil, false
+	}
+	return out, true
 }
 
 func skipSpace(b []byte, i int) int {

@@ -163,6 +163,7 @@ func runBench(b *testing.B, e *env, label string, path func(int) string) {
 	lat := make([]time.Duration, b.N)
 	var next atomic.Int64
 	var failed atomic.Int64
+	b.ReportAllocs()
 	b.ResetTimer()
 	start := time.Now()
 	var wg sync.WaitGroup

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	filter "github.com/scim2/filter-parser/v2"
 
@@ -19,6 +20,14 @@ func parseFilter(rt *resourceType, raw string) (bridge.Filter, error) {
 	if strings.ContainsRune(raw, 0) {
 		return nil, fmt.Errorf("the filter contains a NUL character")
 	}
+	if f, ok := parseSimpleFilter(rt, raw); ok {
+		return f, nil
+	}
+	return parseFilterGeneral(rt, raw)
+}
+
+// parseFilterGeneral parses any filter with scim2/filter-parser.
+func parseFilterGeneral(rt *resourceType, raw string) (bridge.Filter, error) {
 	expr, err := filter.ParseFilter([]byte(raw))
 	if err != nil {
 		return nil, fmt.Errorf("the filter is not valid SCIM filter syntax")
@@ -189,4 +198,73 @@ func unescape(s string) string {
 		return s
 	}
 	return out
+}
+
+// parseSimpleFilter reads the commonest filter, `attr op "value"` on a core
+// attribute (Entra ID and Okta begin with `userName eq "..."`), without
+// the general parser, which costs more than the rest of such a request.
+// It accepts a subset of what the parser accepts and returns what
+// convertExpr would; anything else (ok false) goes to the parser.
+func parseSimpleFilter(rt *resourceType, raw string) (f bridge.Filter, ok bool) {
+	path, rest, ok := strings.Cut(raw, " ")
+	if !ok || !simpleAttrPath(path) {
+		return nil, false
+	}
+	op, value, ok := strings.Cut(rest, " ")
+	if !ok {
+		return nil, false
+	}
+	switch bridge.CompareOp(op) {
+	case bridge.OpEq, bridge.OpNe, bridge.OpCo, bridge.OpSw, bridge.OpEw, bridge.OpGt, bridge.OpGe, bridge.OpLt, bridge.OpLe:
+	default:
+		return nil, false
+	}
+	if len(value) < 2 || value[0] != '"' || value[len(value)-1] != '"' || !plainValue(value[1:len(value)-1]) {
+		return nil, false
+	}
+	r, err := rt.resolvePath(path)
+	if err != nil || r.top == nil {
+		return nil, false
+	}
+	p := r.bridgePath()
+	if p.Type == bridge.AttrComplex && r.sub == nil && !p.MultiValued {
+		return nil, false
+	}
+	v, err := compareValue(p, bridge.CompareOp(op), value[1:len(value)-1])
+	if err != nil {
+		return nil, false
+	}
+	return &bridge.Compare{Path: p, Op: bridge.CompareOp(op), Value: v}, true
+}
+
+// simpleAttrPath reports whether s is ATTRNAME or ATTRNAME.ATTRNAME
+// (RFC 7644 3.4.2.2: ALPHA *(ALPHA / DIGIT / "-" / "_")).
+func simpleAttrPath(s string) bool {
+	name, sub, dotted := strings.Cut(s, ".")
+	return attrName(name) && (!dotted || attrName(sub))
+}
+
+func attrName(s string) bool {
+	if s == "" || !isAlpha(s[0]) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; !isAlpha(c) && (c < '0' || c > '9') && c != '-' && c != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+func isAlpha(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+// plainValue reports whether a quoted value needs no unescaping and holds
+// nothing the JSON string grammar refuses.
+func plainValue(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c == 0x7f {
+			return false
+		}
+	}
+	return utf8.ValidString(s)
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/scimbridge/scimbridge/bridge"
@@ -155,24 +156,176 @@ func writeRaw(w http.ResponseWriter, status int, b []byte) {
 	_, _ = w.Write(b)
 }
 
-// field is one top-level member of a document being written: raw JSON, or
-// a value appended by fn.
+// field is one member of an object being written. Values are written
+// when the object is, from raw JSON or from the resource being rendered
+// (res), so building the list allocates nothing per member.
 type field struct {
-	key string
-	raw []byte
-	fn  func([]byte) []byte
+	key  string
+	kind fieldKind
+	raw  []byte // kRaw
+	str  string // kStr
 }
 
-// splitDoc reads the top level of a stored document.
-func splitDoc(doc []byte) (map[string]json.RawMessage, error) {
+type fieldKind uint8
+
+const (
+	kRaw fieldKind = iota
+	kStr
+	kBool    // str "true" or "false"
+	kExt     // the scimbridge extension: raw with res.ext set
+	kGroups  // res.groups
+	kMembers // res.members
+	kMeta
+	kSchemas
+)
+
+// res is the resource appendObject is writing.
+type res struct {
+	rt               *resourceType
+	base, id         string
+	created, updated time.Time
+	version          int64
+	ext              []string // key, value, ... set in the scimbridge extension
+	groups           []bridge.GroupRef
+	members          []bridge.Member
+	top              []field
+	proj             projection
+}
+
+// splitDoc reads the members of a stored document's top level, values
+// left as raw JSON inside doc. The documents were written by encoding/json
+// or by PostgreSQL (jsonb), so they are valid JSON: the scan only finds
+// where each value ends. A key with an escape sequence, or anything
+// unexpected, goes through encoding/json instead.
+func splitDoc(doc []byte) ([]field, error) {
+	if fs, ok := scanObject(doc); ok {
+		return fs, nil
+	}
 	var top map[string]json.RawMessage
-	if len(doc) == 0 {
-		return top, nil
+	if len(doc) > 0 {
+		if err := json.Unmarshal(doc, &top); err != nil {
+			return nil, err
+		}
 	}
-	if err := json.Unmarshal(doc, &top); err != nil {
-		return nil, err
+	fs := make([]field, 0, len(top))
+	for k, v := range top {
+		fs = append(fs, field{key: k, raw: v})
 	}
-	return top, nil
+	return fs, nil
+}
+
+func scanObject(b []byte) ([]field, bool) {
+	i := skipWS(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return nil, false
+	}
+	fs := make([]field, 0, 16)
+	i = skipWS(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return fs, skipWS(b, i+1) == len(b)
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return nil, false
+		}
+		end := i + 1
+		for end < len(b) && b[end] != '"' && b[end] != '\\' {
+			end++
+		}
+		if end >= len(b) || b[end] != '"' {
+			return nil, false
+		}
+		key := string(b[i+1 : end])
+		i = skipWS(b, end+1)
+		if i >= len(b) || b[i] != ':' {
+			return nil, false
+		}
+		i = skipWS(b, i+1)
+		vend, ok := skipValue(b, i)
+		if !ok {
+			return nil, false
+		}
+		fs = append(fs, field{key: key, raw: b[i:vend]})
+		i = skipWS(b, vend)
+		if i >= len(b) {
+			return nil, false
+		}
+		if b[i] == '}' {
+			return fs, skipWS(b, i+1) == len(b)
+		}
+		if b[i] != ',' {
+			return nil, false
+		}
+		i = skipWS(b, i+1)
+	}
+}
+
+// skipValue returns the end of the JSON value starting at b[i].
+func skipValue(b []byte, i int) (int, bool) {
+	if i >= len(b) {
+		return i, false
+	}
+	switch b[i] {
+	case '"':
+		return skipString(b, i)
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			switch b[i] {
+			case '"':
+				end, ok := skipString(b, i)
+				if !ok {
+					return i, false
+				}
+				i = end
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1, true
+				}
+			}
+			i++
+		}
+		return i, false
+	default: // number, true, false, null
+		start := i
+		for i < len(b) && b[i] != ',' && b[i] != '}' && b[i] != ']' && !isSpace(b[i]) {
+			i++
+		}
+		return i, i > start
+	}
+}
+
+func skipString(b []byte, i int) (int, bool) {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1, true
+		}
+	}
+	return i, false
+}
+
+func skipWS(b []byte, i int) int {
+	for i < len(b) && isSpace(b[i]) {
+		i++
+	}
+	return i
+}
+
+// lookup is the raw value of key among fs, or nil.
+func lookup(fs []field, key string) []byte {
+	for _, f := range fs {
+		if f.key == key {
+			return f.raw
+		}
+	}
+	return nil
 }
 
 // nonEmptyObject reports whether raw is a JSON object with a member (what
@@ -192,25 +345,26 @@ func nonEmptyObject(raw []byte) bool {
 
 func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\t' || c == '\r' }
 
-// extWith is the extension object raw with the given members set: an
-// object that is not one (or is absent) starts empty, as in userDoc.
-func extWith(raw []byte, set ...string) ([]byte, error) {
-	var m map[string]json.RawMessage
+// appendExt writes the extension object raw with the given members set:
+// an object that is not one (or is absent) starts empty, as in userDoc.
+func appendExt(b []byte, raw []byte, set []string) ([]byte, error) {
+	var fs []field
 	if len(raw) > 0 && raw[0] == '{' {
-		if err := json.Unmarshal(raw, &m); err != nil {
-			return nil, err
+		m, err := splitDoc(raw)
+		if err != nil {
+			return b, err
 		}
-	}
-	fs := make([]field, 0, len(m)+len(set)/2)
-	for k, v := range m {
-		if indexOf(set, k) < 0 {
-			fs = append(fs, field{key: k, raw: v})
+		fs = m[:0]
+		for _, f := range m {
+			if indexOf(set, f.key) < 0 {
+				fs = append(fs, f)
+			}
 		}
 	}
 	for i := 0; i+1 < len(set); i += 2 {
-		fs = append(fs, field{key: set[i], raw: appendString(nil, set[i+1])})
+		fs = append(fs, field{key: set[i], kind: kStr, str: set[i+1]})
 	}
-	return appendObject(nil, fs), nil
+	return appendObject(b, fs, nil)
 }
 
 // indexOf is the position of key v in a key, value, ... list, or -1.
@@ -224,8 +378,8 @@ func indexOf(s []string, v string) int {
 }
 
 // appendObject writes fields as a JSON object, keys in sorted order (as
-// encoding/json writes maps).
-func appendObject(b []byte, fs []field) []byte {
+// encoding/json writes maps); r supplies the computed values.
+func appendObject(b []byte, fs []field, r *res) ([]byte, error) {
 	slices.SortFunc(fs, func(a, b field) int { return strings.Compare(a.key, b.key) })
 	b = append(b, '{')
 	for i, f := range fs {
@@ -234,52 +388,110 @@ func appendObject(b []byte, fs []field) []byte {
 		}
 		b = appendString(b, f.key)
 		b = append(b, ':')
-		if f.fn != nil {
-			b = f.fn(b)
-		} else {
+		switch f.kind {
+		case kRaw:
 			b = append(b, f.raw...)
+		case kStr:
+			b = appendString(b, f.str)
+		case kBool:
+			b = append(b, f.str...)
+		case kExt:
+			var err error
+			if b, err = appendExt(b, f.raw, r.ext); err != nil {
+				return b, err
+			}
+		case kGroups:
+			b = appendGroupRefs(b, r.base, r.groups)
+		case kMembers:
+			b = appendMembers(b, r.base, r.members)
+		case kMeta:
+			b = appendMeta(b, r)
+		case kSchemas:
+			b = appendSchemas(b, r)
 		}
 	}
-	return append(b, '}')
+	return append(b, '}'), nil
 }
 
 // appendString writes s as a JSON string.
 func appendString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
-			q, _ := json.Marshal(s)
-			return append(b, q...)
-		}
+	if !plain(s) {
+		q, _ := json.Marshal(s)
+		return append(b, q...)
 	}
 	b = append(b, '"')
 	b = append(b, s...)
 	return append(b, '"')
 }
 
-func appendMeta(b []byte, base string, rt *resourceType, id string, created, modified string, version int64) []byte {
-	b = append(b, `{"created":`...)
-	b = appendString(b, created)
-	b = append(b, `,"lastModified":`...)
-	b = appendString(b, modified)
-	b = append(b, `,"location":`...)
-	b = appendString(b, base+rt.endpoint+"/"+id)
-	b = append(b, `,"resourceType":`...)
-	b = appendString(b, rt.name)
-	b = append(b, `,"version":`...)
-	b = appendString(b, etag(version))
-	return append(b, '}')
+// appendURL writes the JSON string base + ep + id.
+func appendURL(b []byte, base, ep, id string) []byte {
+	if !plain(base) || !plain(id) {
+		return appendString(b, base+ep+id)
+	}
+	b = append(b, '"')
+	b = append(b, base...)
+	b = append(b, ep...)
+	b = append(b, id...)
+	return append(b, '"')
 }
 
-func appendSchemas(b []byte, rt *resourceType, present func(urn string) bool) []byte {
+func appendTime(b []byte, t time.Time) []byte {
+	b = append(b, '"')
+	b = t.UTC().AppendFormat(b, time.RFC3339)
+	return append(b, '"')
+}
+
+func appendMeta(b []byte, r *res) []byte {
+	b = append(b, `{"created":`...)
+	b = appendTime(b, r.created)
+	b = append(b, `,"lastModified":`...)
+	b = appendTime(b, r.updated)
+	b = append(b, `,"location":`...)
+	b = appendURL(b, r.base, r.rt.endpoint+"/", r.id)
+	b = append(b, `,"resourceType":`...)
+	b = appendString(b, r.rt.name)
+	b = append(b, `,"version":"W/\"`...)
+	b = strconv.AppendInt(b, r.version, 10)
+	return append(b, `\""}`...)
+}
+
+func appendSchemas(b []byte, r *res) []byte {
 	b = append(b, '[')
-	b = appendString(b, rt.core.id)
-	for _, e := range rt.exts {
-		if present(e.id) {
+	b = appendString(b, r.rt.core.id)
+	for _, e := range r.rt.exts {
+		// The scimbridge extension always has status; others count when
+		// they are objects with members (schemasOf).
+		if e.id == bridge.SchemaBridgeUser || e.id == bridge.SchemaBridgeGroup || nonEmptyObject(lookup(r.top, e.id)) {
 			b = append(b, ',')
 			b = appendString(b, e.id)
 		}
 	}
 	return append(b, ']')
+}
+
+func appendGroupRefs(b []byte, base string, groups []bridge.GroupRef) []byte {
+	b = append(b, '[')
+	for i, g := range groups {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"$ref":`...)
+		b = appendURL(b, base, groupType.endpoint+"/", g.ID)
+		b = append(b, `,"display":`...)
+		b = appendString(b, g.DisplayName)
+		b = append(b, `,"type":"direct","value":`...)
+		b = appendString(b, g.ID)
+		b = append(b, '}')
+	}
+	return append(b, ']')
+}
+
+func boolText(v bool) string {
+	if v {
+		return "true"
+	}
+	return "false"
 }
 
 // appendUser writes the document userDoc and proj.apply would build.
@@ -288,67 +500,39 @@ func appendUser(b []byte, base string, u bridge.User, doc []byte, groups []bridg
 	if err != nil {
 		return b, err
 	}
-	set := []string{"status", string(u.Status)}
+	r := &res{rt: userType, base: base, id: u.ID, created: u.CreatedAt, updated: u.UpdatedAt, version: u.Version,
+		groups: groups, top: top, proj: proj, ext: []string{"status", string(u.Status)}}
 	if u.Source == bridge.SourceLocal {
-		set = append(set, "kind", string(bridge.KindLocal))
-	}
-	ext, err := extWith(top[bridge.SchemaBridgeUser], set...)
-	if err != nil {
-		return b, err
+		r.ext = append(r.ext, "kind", string(bridge.KindLocal))
 	}
 	fs := make([]field, 0, len(top)+8)
-	for k, v := range top {
-		switch k {
+	for _, f := range top {
+		switch f.key {
 		case "password", "id", "userName", "active", "externalId", "groups", "meta", "schemas", bridge.SchemaBridgeUser:
 			continue
 		}
-		if !proj.excludes(k) {
-			fs = append(fs, field{key: k, raw: v})
-		}
-	}
-	add := func(key string, f field) {
-		if !proj.excludes(key) {
-			f.key = key
+		if !proj.excludes(f.key) {
 			fs = append(fs, f)
 		}
 	}
-	fs = append(fs, field{key: "id", raw: appendString(nil, u.ID)})
-	add("userName", field{raw: appendString(nil, u.UserName)})
-	add("active", field{raw: strconv.AppendBool(nil, u.Active)})
+	add := func(f field) {
+		if !proj.excludes(f.key) {
+			fs = append(fs, f)
+		}
+	}
+	fs = append(fs, field{key: "id", kind: kStr, str: u.ID})
+	add(field{key: "userName", kind: kStr, str: u.UserName})
+	add(field{key: "active", kind: kBool, str: boolText(u.Active)})
 	if u.ExternalID != "" {
-		add("externalId", field{raw: appendString(nil, u.ExternalID)})
+		add(field{key: "externalId", kind: kStr, str: u.ExternalID})
 	}
-	fs = append(fs, field{key: bridge.SchemaBridgeUser, raw: ext})
+	fs = append(fs, field{key: bridge.SchemaBridgeUser, kind: kExt, raw: lookup(top, bridge.SchemaBridgeUser)})
 	if len(groups) > 0 {
-		add("groups", field{fn: func(b []byte) []byte {
-			b = append(b, '[')
-			for i, g := range groups {
-				if i > 0 {
-					b = append(b, ',')
-				}
-				b = append(b, `{"$ref":`...)
-				b = appendString(b, base+groupType.endpoint+"/"+g.ID)
-				b = append(b, `,"display":`...)
-				b = appendString(b, g.DisplayName)
-				b = append(b, `,"type":"direct","value":`...)
-				b = appendString(b, g.ID)
-				b = append(b, '}')
-			}
-			return append(b, ']')
-		}})
+		add(field{key: "groups", kind: kGroups})
 	}
-	add("meta", field{fn: func(b []byte) []byte {
-		return appendMeta(b, base, userType, u.ID, timeString(u.CreatedAt), timeString(u.UpdatedAt), u.Version)
-	}})
-	fs = append(fs, field{key: "schemas", fn: func(b []byte) []byte {
-		return appendSchemas(b, userType, func(urn string) bool {
-			if urn == bridge.SchemaBridgeUser {
-				return true
-			}
-			return nonEmptyObject(top[urn]) && !proj.excludes(urn)
-		})
-	}})
-	return appendObject(b, fs), nil
+	add(field{key: "meta", kind: kMeta})
+	fs = append(fs, field{key: "schemas", kind: kSchemas})
+	return appendObject(b, fs, r)
 }
 
 // appendGroup writes the document groupDoc and proj.apply would build.
@@ -357,51 +541,40 @@ func appendGroup(b []byte, base string, g bridge.Group, doc []byte, proj project
 	if err != nil {
 		return b, err
 	}
-	ext, err := extWith(top[bridge.SchemaBridgeGroup], "status", string(g.Status), "kind", string(g.Kind))
-	if err != nil {
-		return b, err
-	}
+	r := &res{rt: groupType, base: base, id: g.ID, created: g.CreatedAt, updated: g.UpdatedAt, version: g.Version,
+		members: g.Members, top: top, proj: proj, ext: []string{"status", string(g.Status), "kind", string(g.Kind)}}
 	fs := make([]field, 0, len(top)+8)
-	for k, v := range top {
-		switch k {
+	for _, f := range top {
+		switch f.key {
 		case "id", "displayName", "externalId", "members", "meta", "schemas", bridge.SchemaBridgeGroup:
 			continue
 		}
-		if !proj.excludes(k) {
-			fs = append(fs, field{key: k, raw: v})
-		}
-	}
-	add := func(key string, f field) {
-		if !proj.excludes(key) {
-			f.key = key
+		if !proj.excludes(f.key) {
 			fs = append(fs, f)
 		}
 	}
-	fs = append(fs, field{key: "id", raw: appendString(nil, g.ID)})
-	add("displayName", field{raw: appendString(nil, g.DisplayName)})
+	add := func(f field) {
+		if !proj.excludes(f.key) {
+			fs = append(fs, f)
+		}
+	}
+	fs = append(fs, field{key: "id", kind: kStr, str: g.ID})
+	add(field{key: "displayName", kind: kStr, str: g.DisplayName})
 	if g.ExternalID != "" {
-		add("externalId", field{raw: appendString(nil, g.ExternalID)})
+		add(field{key: "externalId", kind: kStr, str: g.ExternalID})
 	}
-	fs = append(fs, field{key: bridge.SchemaBridgeGroup, raw: ext})
+	fs = append(fs, field{key: bridge.SchemaBridgeGroup, kind: kExt, raw: lookup(top, bridge.SchemaBridgeGroup)})
 	if len(g.Members) > 0 {
-		add("members", field{fn: func(b []byte) []byte { return appendMembers(b, base, g.Members) }})
+		add(field{key: "members", kind: kMembers})
 	}
-	add("meta", field{fn: func(b []byte) []byte {
-		return appendMeta(b, base, groupType, g.ID, timeString(g.CreatedAt), timeString(g.UpdatedAt), g.Version)
-	}})
-	fs = append(fs, field{key: "schemas", fn: func(b []byte) []byte {
-		return appendSchemas(b, groupType, func(urn string) bool {
-			if urn == bridge.SchemaBridgeGroup {
-				return true
-			}
-			return nonEmptyObject(top[urn]) && !proj.excludes(urn)
-		})
-	}})
-	return appendObject(b, fs), nil
+	add(field{key: "meta", kind: kMeta})
+	fs = append(fs, field{key: "schemas", kind: kSchemas})
+	return appendObject(b, fs, r)
 }
 
 // appendMembers writes members as memberJSON values, straight into b.
 func appendMembers(b []byte, base string, ms []bridge.Member) []byte {
+	plainBase := plain(base)
 	b = append(b, '[')
 	for i, m := range ms {
 		if i > 0 {
@@ -411,18 +584,22 @@ func appendMembers(b []byte, base string, ms []bridge.Member) []byte {
 		if m.Type == "Group" {
 			ep = "/Groups/"
 		}
-		b = append(b, `{"value":`...)
-		b = appendString(b, m.ID)
-		b = append(b, `,"$ref":`...)
-		if plain(base) && plain(m.ID) {
-			b = append(b, '"')
+		if plainBase && plain(m.ID) {
+			b = append(b, `{"value":"`...)
+			b = append(b, m.ID...)
+			b = append(b, `","$ref":"`...)
 			b = append(b, base...)
 			b = append(b, ep...)
 			b = append(b, m.ID...)
-			b = append(b, '"')
-		} else {
-			b = appendString(b, base+ep+m.ID)
+			b = append(b, `","type":"`...)
+			b = append(b, m.Type...)
+			b = append(b, `"}`...)
+			continue
 		}
+		b = append(b, `{"value":`...)
+		b = appendString(b, m.ID)
+		b = append(b, `,"$ref":`...)
+		b = appendString(b, base+ep+m.ID)
 		b = append(b, `,"type":`...)
 		b = appendString(b, m.Type)
 		b = append(b, '}')

@@ -88,3 +88,35 @@ func serve(t *testing.T, e *env, h http.Handler, path string) resp {
 	}
 	return r
 }
+
+// TestSplitDoc checks the top-level scan against encoding/json, on
+// documents as encoding/json and PostgreSQL write them and on awkward ones.
+func TestSplitDoc(t *testing.T) {
+	for _, doc := range []string{
+		`{}`, ` { } `, `{"a":1}`, `{"a": {"b": [1, 2, {"c": "}]"}]}, "d": "x\"}y", "e": null, "f": true, "g": -1.5e3}`,
+		`{"name":{"familyName":"Archer","givenName":"Alice"},"emails":[{"primary":true,"type":"work","value":"a@x"}]}`,
+		`{"k\u0065y": 1, "other": "\\"}`, `{"a":"\u2028<&>"}`, `{"a": [], "b": {}, "c": ""}`,
+	} {
+		got, err := splitDoc([]byte(doc))
+		if err != nil {
+			t.Errorf("%s: %v", doc, err)
+			continue
+		}
+		var want map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(doc), &want); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(want) {
+			t.Errorf("%s: %d members, want %d", doc, len(got), len(want))
+		}
+		for _, f := range got {
+			var a, b any
+			if json.Unmarshal(f.raw, &a) != nil || json.Unmarshal(want[f.key], &b) != nil || !reflect.DeepEqual(a, b) {
+				t.Errorf("%s: %s = %s, want %s", doc, f.key, f.raw, want[f.key])
+			}
+		}
+	}
+	if _, err := splitDoc([]byte(`{"a":`)); err == nil {
+		t.Error("truncated document accepted")
+	}
+}
