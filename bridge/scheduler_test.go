@@ -2,17 +2,14 @@ package bridge_test
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"errors"
 	"log/slog"
-	"net/url"
-	"os"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/scimbridge/scimbridge/internal/pgtest"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
@@ -64,7 +61,7 @@ func backends() []backend {
 			return func() *db.Store { return openStore(t, db.Config{DataDir: dir}) }
 		}},
 		{"postgres", func(t *testing.T) func() *db.Store {
-			u := postgresTestDB(t)
+			u := pgtest.NewDatabase(t)
 			return func() *db.Store { return openStore(t, db.Config{URL: u}) }
 		}},
 	}
@@ -78,49 +75,6 @@ func openStore(t *testing.T, cfg db.Config) *db.Store {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
-}
-
-func postgresTestDB(t *testing.T) string {
-	t.Helper()
-	admin := os.Getenv("SCIMBRIDGE_TEST_POSTGRES_URL")
-	if admin == "" {
-		admin = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	}
-	unreachable := func(err error) {
-		t.Helper()
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL unreachable at SCIMBRIDGE_TEST_POSTGRES_URL: %v", err)
-		}
-		t.Skipf("PostgreSQL unreachable (set SCIMBRIDGE_TEST_POSTGRES_URL): %v", err)
-	}
-	adb, err := sql.Open("pgx", admin)
-	if err != nil {
-		unreachable(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := adb.PingContext(ctx); err != nil {
-		adb.Close()
-		unreachable(err)
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "scimbridge_test_" + hex.EncodeToString(b[:])
-	if _, err := adb.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		adb.Close()
-		t.Fatalf("create test database: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := adb.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop test database %s: %v", name, err)
-		}
-		adb.Close()
-	})
-	u, _ := url.Parse(admin)
-	u.Path = "/" + name
-	return u.String()
 }
 
 // clock is a settable clock shared by the engines and schedulers.

@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/scimbridge/scimbridge/bridge"
+	"github.com/scimbridge/scimbridge/internal/pgtest"
 )
 
 // BenchmarkApplyUsers measures Apply inserting users the way the engine
@@ -16,7 +17,7 @@ import (
 //	go test ./db -run '^$' -bench ApplyUsers -benchtime 3x
 func BenchmarkApplyUsers(b *testing.B) {
 	b.Run("sqlite", func(b *testing.B) { benchApplyUsers(b, openSQLite(b, b.TempDir())) })
-	b.Run("postgres", func(b *testing.B) { benchApplyUsers(b, openPostgres(b, postgresTestDB(b))) })
+	b.Run("postgres", func(b *testing.B) { benchApplyUsers(b, openPostgres(b, pgtest.NewDatabase(b))) })
 }
 
 const (

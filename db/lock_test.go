@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/scimbridge/scimbridge/bridge"
+	"github.com/scimbridge/scimbridge/internal/pgtest"
 )
 
 // Two Stores on one database stand for two processes or replicas.
@@ -56,7 +57,7 @@ func TestLockAcrossStores(t *testing.T) {
 // A PostgreSQL session that dies (killed process, dropped connection)
 // takes its advisory lock with it.
 func TestPostgresLockDiesWithSession(t *testing.T) {
-	url := postgresTestDB(t)
+	url := pgtest.NewDatabase(t)
 	a, b := openPostgres(t, url), openPostgres(t, url)
 	if _, err := a.LockAccount(t.Context(), bridge.DefaultAccount); err != nil {
 		t.Fatalf("a.LockAccount: %v", err)

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/scimbridge/scimbridge/internal/pgtest"
 	"gorm.io/gorm/schema"
 )
 
@@ -17,7 +18,7 @@ func backends(t *testing.T) map[string]func(t *testing.T) (*Store, Config) {
 			return openConfig(t, cfg), cfg
 		},
 		"postgres": func(t *testing.T) (*Store, Config) {
-			cfg := Config{URL: postgresTestDB(t)}
+			cfg := Config{URL: pgtest.NewDatabase(t)}
 			return openConfig(t, cfg), cfg
 		},
 	}
@@ -62,7 +63,7 @@ func TestConcurrentMigrate(t *testing.T) {
 			// A fresh, empty database, then several "replicas" at once.
 			_, cfg := open(t)
 			if cfg.URL != "" {
-				cfg.URL = postgresTestDB(t)
+				cfg.URL = pgtest.NewDatabase(t)
 			} else {
 				cfg.DataDir = t.TempDir()
 			}

@@ -4,18 +4,16 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/scimbridge/scimbridge/internal/pgtest"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -57,7 +55,7 @@ type backend struct {
 
 var backends = []backend{
 	{"sqlite", func(t *testing.T) db.Config { return db.Config{DataDir: t.TempDir()} }},
-	{"postgres", func(t *testing.T) db.Config { return db.Config{URL: postgresTestDB(t)} }},
+	{"postgres", func(t *testing.T) db.Config { return db.Config{URL: pgtest.NewDatabase(t)} }},
 }
 
 // forEachBackend runs f on SQLite and PostgreSQL.
@@ -280,49 +278,6 @@ func (e *env) wait(id string) bridge.Run {
 	}
 	e.t.Fatalf("run %s did not finish", id)
 	return bridge.Run{}
-}
-
-func postgresTestDB(t *testing.T) string {
-	t.Helper()
-	adminURL := os.Getenv("SCIMBRIDGE_TEST_POSTGRES_URL")
-	if adminURL == "" {
-		adminURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	}
-	unreachable := func(err error) {
-		t.Helper()
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL unreachable at SCIMBRIDGE_TEST_POSTGRES_URL: %v", err)
-		}
-		t.Skipf("PostgreSQL unreachable (set SCIMBRIDGE_TEST_POSTGRES_URL): %v", err)
-	}
-	adb, err := sql.Open("pgx", adminURL)
-	if err != nil {
-		unreachable(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := adb.PingContext(ctx); err != nil {
-		adb.Close()
-		unreachable(err)
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "scimbridge_test_" + hex.EncodeToString(b[:])
-	if _, err := adb.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		adb.Close()
-		t.Fatalf("create test database: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := adb.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop test database %s: %v", name, err)
-		}
-		adb.Close()
-	})
-	u, _ := url.Parse(adminURL)
-	u.Path = "/" + name
-	return u.String()
 }
 
 func contains(b []byte, s string) bool { return strings.Contains(string(b), s) }
