@@ -1,8 +1,10 @@
 package scimapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -28,9 +30,11 @@ import (
 // attributes document, valid only during the call.
 type jsonStore interface {
 	LiveUserJSON(ctx context.Context, account, id string, withGroups bool, fn func(bridge.User, []byte, []bridge.GroupRef) error) error
-	LiveGroupJSON(ctx context.Context, account, id string, withMembers bool, fn func(bridge.Group, []byte) error) error
+	// Groups come with their member ids as two JSON arrays of strings,
+	// users and groups, each in id order.
+	LiveGroupJSON(ctx context.Context, account, id string, withMembers bool, fn func(g bridge.Group, doc, userIDs, groupIDs []byte) error) error
 	QueryUsersJSON(ctx context.Context, account string, q bridge.Query, withGroups bool, fn func(bridge.User, []byte, []bridge.GroupRef) error) (int, error)
-	QueryGroupsJSON(ctx context.Context, account string, q bridge.Query, fn func(bridge.Group, []byte) error) (int, error)
+	QueryGroupsJSON(ctx context.Context, account string, q bridge.Query, fn func(g bridge.Group, doc, userIDs, groupIDs []byte) error) (int, error)
 }
 
 // splices reports whether the fast path can serve proj: no attributes
@@ -84,10 +88,10 @@ func (s *server) getFast(w http.ResponseWriter, r *http.Request, rt *resourceTyp
 			return err
 		})
 	} else {
-		err = s.fast.LiveGroupJSON(r.Context(), account(r), id, proj.wants("members"), func(g bridge.Group, doc []byte) error {
+		err = s.fast.LiveGroupJSON(r.Context(), account(r), id, proj.wants("members"), func(g bridge.Group, doc, users, groups []byte) error {
 			version = g.Version
 			var err error
-			*bp, err = appendGroup((*bp)[:0], base, g, doc, proj)
+			*bp, err = appendGroup((*bp)[:0], base, g, doc, users, groups, proj)
 			return err
 		})
 	}
@@ -123,13 +127,13 @@ func (s *server) listFast(w http.ResponseWriter, r *http.Request, rt *resourceTy
 			return err
 		})
 	} else {
-		total, err = s.fast.QueryGroupsJSON(r.Context(), account(r), q, func(g bridge.Group, doc []byte) error {
+		total, err = s.fast.QueryGroupsJSON(r.Context(), account(r), q, func(g bridge.Group, doc, users, groups []byte) error {
 			if n > 0 {
 				b = append(b, ',')
 			}
 			n++
 			var err error
-			b, err = appendGroup(b, base, g, doc, proj)
+			b, err = appendGroup(b, base, g, doc, users, groups, proj)
 			return err
 		})
 	}
@@ -187,7 +191,7 @@ type res struct {
 	version          int64
 	ext              []string // key, value, ... set in the scimbridge extension
 	groups           []bridge.GroupRef
-	members          []bridge.Member
+	userIDs, groupIDs []byte // JSON arrays of member ids
 	top              []field
 	proj             projection
 }
@@ -235,7 +239,10 @@ func scanObject(b []byte) ([]field, bool) {
 		if end >= len(b) || b[end] != '"' {
 			return nil, false
 		}
-		key := string(b[i+1 : end])
+		key, ok := knownKeys()[string(b[i+1:end])]
+		if !ok {
+			key = string(b[i+1 : end])
+		}
 		i = skipWS(b, end+1)
 		if i >= len(b) || b[i] != ':' {
 			return nil, false
@@ -317,6 +324,27 @@ func skipWS(b []byte, i int) int {
 	}
 	return i
 }
+
+// knownKeys holds the attribute names and extension URNs the schemas
+// define, so scanning a document finds its keys without allocating them.
+var knownKeys = sync.OnceValue(func() map[string]string {
+	m := map[string]string{}
+	for _, rt := range []*resourceType{userType, groupType} {
+		for _, d := range append([]*schemaDef{rt.core}, rt.exts...) {
+			m[d.id] = d.id
+			for _, a := range d.attrs {
+				m[a.name] = a.name
+				for _, sub := range a.subs {
+					m[sub.name] = sub.name
+				}
+			}
+		}
+	}
+	for _, k := range []string{"id", "externalId", "meta", "schemas", "value", "type", "primary", "display"} {
+		m[k] = k
+	}
+	return m
+})
 
 // lookup is the raw value of key among fs, or nil.
 func lookup(fs []field, key string) []byte {
@@ -403,7 +431,16 @@ func appendObject(b []byte, fs []field, r *res) ([]byte, error) {
 		case kGroups:
 			b = appendGroupRefs(b, r.base, r.groups)
 		case kMembers:
-			b = appendMembers(b, r.base, r.members)
+			var n int
+			var err error
+			b = append(b, '[')
+			if b, n, err = appendMemberIDs(b, r.base, "/Users/", "User", r.userIDs, false); err != nil {
+				return b, err
+			}
+			if b, _, err = appendMemberIDs(b, r.base, "/Groups/", "Group", r.groupIDs, n > 0); err != nil {
+				return b, err
+			}
+			b = append(b, ']')
 		case kMeta:
 			b = appendMeta(b, r)
 		case kSchemas:
@@ -536,13 +573,13 @@ func appendUser(b []byte, base string, u bridge.User, doc []byte, groups []bridg
 }
 
 // appendGroup writes the document groupDoc and proj.apply would build.
-func appendGroup(b []byte, base string, g bridge.Group, doc []byte, proj projection) ([]byte, error) {
+func appendGroup(b []byte, base string, g bridge.Group, doc, userIDs, groupIDs []byte, proj projection) ([]byte, error) {
 	top, err := splitDoc(doc)
 	if err != nil {
 		return b, err
 	}
 	r := &res{rt: groupType, base: base, id: g.ID, created: g.CreatedAt, updated: g.UpdatedAt, version: g.Version,
-		members: g.Members, top: top, proj: proj, ext: []string{"status", string(g.Status), "kind", string(g.Kind)}}
+		userIDs: userIDs, groupIDs: groupIDs, top: top, proj: proj, ext: []string{"status", string(g.Status), "kind", string(g.Kind)}}
 	fs := make([]field, 0, len(top)+8)
 	for _, f := range top {
 		switch f.key {
@@ -564,7 +601,7 @@ func appendGroup(b []byte, base string, g bridge.Group, doc []byte, proj project
 		add(field{key: "externalId", kind: kStr, str: g.ExternalID})
 	}
 	fs = append(fs, field{key: bridge.SchemaBridgeGroup, kind: kExt, raw: lookup(top, bridge.SchemaBridgeGroup)})
-	if len(g.Members) > 0 {
+	if hasItems(userIDs) || hasItems(groupIDs) {
 		add(field{key: "members", kind: kMembers})
 	}
 	add(field{key: "meta", kind: kMeta})
@@ -572,39 +609,85 @@ func appendGroup(b []byte, base string, g bridge.Group, doc []byte, proj project
 	return appendObject(b, fs, r)
 }
 
-// appendMembers writes members as memberJSON values, straight into b.
-func appendMembers(b []byte, base string, ms []bridge.Member) []byte {
-	plainBase := plain(base)
-	b = append(b, '[')
-	for i, m := range ms {
-		if i > 0 {
+// appendMemberIDs writes one memberJSON value per id of the JSON array ids,
+// straight from its bytes; comma: whether one was written before. An
+// array with an escape sequence (no UUID has one) is decoded first.
+func appendMemberIDs(b []byte, base, ep, typ string, ids []byte, comma bool) ([]byte, int, error) {
+	n := 0
+	one := func(id []byte) {
+		if comma || n > 0 {
 			b = append(b, ',')
 		}
-		ep := "/Users/"
-		if m.Type == "Group" {
-			ep = "/Groups/"
+		n++
+		if !plainBytes(id) || !plain(base) {
+			b = append(b, `{"value":`...)
+			b = appendString(b, string(id))
+			b = append(b, `,"$ref":`...)
+			b = appendString(b, base+ep+string(id))
+			b = append(b, `,"type":"`+typ+`"}`...)
+			return
 		}
-		if plainBase && plain(m.ID) {
-			b = append(b, `{"value":"`...)
-			b = append(b, m.ID...)
-			b = append(b, `","$ref":"`...)
-			b = append(b, base...)
-			b = append(b, ep...)
-			b = append(b, m.ID...)
-			b = append(b, `","type":"`...)
-			b = append(b, m.Type...)
-			b = append(b, `"}`...)
+		b = append(b, `{"value":"`...)
+		b = append(b, id...)
+		b = append(b, `","$ref":"`...)
+		b = append(b, base...)
+		b = append(b, ep...)
+		b = append(b, id...)
+		b = append(b, `","type":"`+typ+`"}`...)
+	}
+	if !hasItems(ids) {
+		return b, 0, nil
+	}
+	if bytes.IndexByte(ids, '\\') >= 0 {
+		var strs []string
+		if err := json.Unmarshal(ids, &strs); err != nil {
+			return b, n, err
+		}
+		for _, s := range strs {
+			one([]byte(s))
+		}
+		return b, n, nil
+	}
+	i := skipWS(ids, 0) + 1 // past '['
+	for {
+		i = skipWS(ids, i)
+		if i >= len(ids) || ids[i] != '"' {
+			return b, n, fmt.Errorf("malformed member list")
+		}
+		end := bytes.IndexByte(ids[i+1:], '"')
+		if end < 0 {
+			return b, n, fmt.Errorf("malformed member list")
+		}
+		one(ids[i+1 : i+1+end])
+		i = skipWS(ids, i+end+2)
+		if i < len(ids) && ids[i] == ',' {
+			i++
 			continue
 		}
-		b = append(b, `{"value":`...)
-		b = appendString(b, m.ID)
-		b = append(b, `,"$ref":`...)
-		b = appendString(b, base+ep+m.ID)
-		b = append(b, `,"type":`...)
-		b = appendString(b, m.Type)
-		b = append(b, '}')
+		if i < len(ids) && ids[i] == ']' {
+			return b, n, nil
+		}
+		return b, n, fmt.Errorf("malformed member list")
 	}
-	return append(b, ']')
+}
+
+// hasItems reports whether raw is a JSON array with an element.
+func hasItems(raw []byte) bool {
+	i := skipWS(raw, 0)
+	if i >= len(raw) || raw[i] != '[' {
+		return false
+	}
+	i = skipWS(raw, i+1)
+	return i < len(raw) && raw[i] != ']'
+}
+
+func plainBytes(s []byte) bool {
+	for _, c := range s {
+		if c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 // plain reports whether s needs no escaping in a JSON string.

@@ -120,3 +120,31 @@ func TestSplitDoc(t *testing.T) {
 		t.Error("truncated document accepted")
 	}
 }
+
+// TestAppendMemberIDs checks members written from the aggregated id arrays,
+// with PostgreSQL's spacing and with an id that needs escaping.
+func TestAppendMemberIDs(t *testing.T) {
+	var b []byte
+	b = append(b, '[')
+	b, n, err := appendMemberIDs(b, "https://x/scim/v2", "/Users/", "User", []byte(`["u1", "u\"2"]`), false)
+	if err != nil || n != 2 {
+		t.Fatalf("users: %d, %v", n, err)
+	}
+	if b, _, err = appendMemberIDs(b, "https://x/scim/v2", "/Groups/", "Group", []byte(`["g1"]`), true); err != nil {
+		t.Fatal(err)
+	}
+	b = append(b, ']')
+	var got []memberJSON
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatalf("%s: %v", b, err)
+	}
+	want := []memberJSON{{Value: "u1", Ref: "https://x/scim/v2/Users/u1", Type: "User"},
+		{Value: `u"2`, Ref: `https://x/scim/v2/Users/u"2`, Type: "User"},
+		{Value: "g1", Ref: "https://x/scim/v2/Groups/g1", Type: "Group"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %+v", got)
+	}
+	if _, _, err := appendMemberIDs(nil, "b", "/Users/", "User", []byte(`["u1",`), false); err == nil {
+		t.Error("truncated list accepted")
+	}
+}
