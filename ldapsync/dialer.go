@@ -45,6 +45,11 @@ func Dial(ctx context.Context, c bridge.Connection, tc *tls.Config) (Conn, error
 	case bridge.SecurityStartTLS:
 		if err := startTLS(raw); err != nil {
 			raw.Close()
+			if ctx.Err() != nil && err.refused == "" {
+				// The deadline closed the socket under the read: say
+				// "no answer in time", not "use of closed connection".
+				err.err = ctx.Err()
+			}
 			return nil, err.withAddr(addr, timeout)
 		}
 		tlsConn := tls.Client(raw, tc)

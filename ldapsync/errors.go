@@ -135,6 +135,12 @@ func classify(err error, what string) error {
 	if ldap.IsErrorWithCode(err, ldap.LDAPResultTimeout) || ldap.IsErrorWithCode(err, ldap.LDAPResultTimeLimitExceeded) {
 		return newError(KindTimeout, err, "the directory did not answer in time (%s)", what)
 	}
+	// go-ldap reports its own per-request timeout (SetTimeout) as a
+	// network error, "ldap: connection timed out": the server is hung, not
+	// gone.
+	if ldap.IsErrorWithCode(err, ldap.ErrorNetwork) && strings.Contains(err.Error(), "connection timed out") {
+		return newError(KindTimeout, err, "the directory did not answer in time (%s)", what)
+	}
 	if ldap.IsErrorWithCode(err, ldap.ErrorNetwork) {
 		return newError(KindUnreachable, err, "the connection to the directory was lost (%s)", what)
 	}
