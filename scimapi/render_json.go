@@ -6,9 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -84,14 +82,14 @@ func (s *server) getFast(w http.ResponseWriter, r *http.Request, rt *resourceTyp
 		err = s.fast.LiveUserJSON(r.Context(), account(r), id, proj.wants("groups"), func(u bridge.User, doc []byte, groups []bridge.GroupRef) error {
 			version = u.Version
 			var err error
-			*bp, err = appendUser((*bp)[:0], base, u, doc, groups, proj)
+			*bp, err = appendUser((*bp)[:0], newScratch(), base, u, doc, groups, proj)
 			return err
 		})
 	} else {
 		err = s.fast.LiveGroupJSON(r.Context(), account(r), id, proj.wants("members"), func(g bridge.Group, doc, users, groups []byte) error {
 			version = g.Version
 			var err error
-			*bp, err = appendGroup((*bp)[:0], base, g, doc, users, groups, proj)
+			*bp, err = appendGroup((*bp)[:0], newScratch(), base, g, doc, users, groups, proj)
 			return err
 		})
 	}
@@ -113,6 +111,7 @@ func (s *server) listFast(w http.ResponseWriter, r *http.Request, rt *resourceTy
 	defer putBuf(bp)
 	base := s.base(r)
 	b := append((*bp)[:0], `{"Resources":[`...)
+	sc := newScratch()
 	n := 0
 	var total int
 	var err error
@@ -123,7 +122,7 @@ func (s *server) listFast(w http.ResponseWriter, r *http.Request, rt *resourceTy
 			}
 			n++
 			var err error
-			b, err = appendUser(b, base, u, doc, groups, proj)
+			b, err = appendUser(b, sc, base, u, doc, groups, proj)
 			return err
 		})
 	} else {
@@ -133,7 +132,7 @@ func (s *server) listFast(w http.ResponseWriter, r *http.Request, rt *resourceTy
 			}
 			n++
 			var err error
-			b, err = appendGroup(b, base, g, doc, users, groups, proj)
+			b, err = appendGroup(b, sc, base, g, doc, users, groups, proj)
 			return err
 		})
 	}
@@ -194,6 +193,7 @@ type res struct {
 	userIDs, groupIDs []byte // JSON arrays of member ids
 	top              []field
 	proj             projection
+	scratch          []field // for the extension's members
 }
 
 // splitDoc reads the members of a stored document's top level, values
@@ -201,8 +201,8 @@ type res struct {
 // or by PostgreSQL (jsonb), so they are valid JSON: the scan only finds
 // where each value ends. A key with an escape sequence, or anything
 // unexpected, goes through encoding/json instead.
-func splitDoc(doc []byte) ([]field, error) {
-	if fs, ok := scanObject(doc); ok {
+func splitDoc(doc []byte, dst []field) ([]field, error) {
+	if fs, ok := scanObject(doc, dst[:0]); ok {
 		return fs, nil
 	}
 	var top map[string]json.RawMessage
@@ -211,19 +211,18 @@ func splitDoc(doc []byte) ([]field, error) {
 			return nil, err
 		}
 	}
-	fs := make([]field, 0, len(top))
+	fs := dst[:0]
 	for k, v := range top {
 		fs = append(fs, field{key: k, raw: v})
 	}
 	return fs, nil
 }
 
-func scanObject(b []byte) ([]field, bool) {
+func scanObject(b []byte, fs []field) ([]field, bool) {
 	i := skipWS(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return nil, false
 	}
-	fs := make([]field, 0, 16)
 	i = skipWS(b, i+1)
 	if i < len(b) && b[i] == '}' {
 		return fs, skipWS(b, i+1) == len(b)
@@ -375,10 +374,10 @@ func isSpace(c byte) bool { return c == ' ' || c == '\n' || c == '\t' || c == '\
 
 // appendExt writes the extension object raw with the given members set:
 // an object that is not one (or is absent) starts empty, as in userDoc.
-func appendExt(b []byte, raw []byte, set []string) ([]byte, error) {
-	var fs []field
+func appendExt(b []byte, raw []byte, set []string, scratch []field) ([]byte, error) {
+	fs := scratch[:0]
 	if len(raw) > 0 && raw[0] == '{' {
-		m, err := splitDoc(raw)
+		m, err := splitDoc(raw, scratch)
 		if err != nil {
 			return b, err
 		}
@@ -395,6 +394,17 @@ func appendExt(b []byte, raw []byte, set []string) ([]byte, error) {
 	return appendObject(b, fs, nil)
 }
 
+// scratch is the working memory of one response, reused for each of its
+// resources.
+type scratch struct {
+	top, fs, ext []field
+	r            res
+}
+
+func newScratch() *scratch {
+	return &scratch{top: make([]field, 0, 24), fs: make([]field, 0, 32), ext: make([]field, 0, 16)}
+}
+
 // indexOf is the position of key v in a key, value, ... list, or -1.
 func indexOf(s []string, v string) int {
 	for i := 0; i < len(s); i += 2 {
@@ -405,10 +415,9 @@ func indexOf(s []string, v string) int {
 	return -1
 }
 
-// appendObject writes fields as a JSON object, keys in sorted order (as
-// encoding/json writes maps); r supplies the computed values.
+// appendObject writes fields as a JSON object, in their order (the stored
+// document's, then the computed members); r supplies computed values.
 func appendObject(b []byte, fs []field, r *res) ([]byte, error) {
-	slices.SortFunc(fs, func(a, b field) int { return strings.Compare(a.key, b.key) })
 	b = append(b, '{')
 	for i, f := range fs {
 		if i > 0 {
@@ -425,7 +434,7 @@ func appendObject(b []byte, fs []field, r *res) ([]byte, error) {
 			b = append(b, f.str...)
 		case kExt:
 			var err error
-			if b, err = appendExt(b, f.raw, r.ext); err != nil {
+			if b, err = appendExt(b, f.raw, r.ext, r.scratch); err != nil {
 				return b, err
 			}
 		case kGroups:
@@ -532,17 +541,20 @@ func boolText(v bool) string {
 }
 
 // appendUser writes the document userDoc and proj.apply would build.
-func appendUser(b []byte, base string, u bridge.User, doc []byte, groups []bridge.GroupRef, proj projection) ([]byte, error) {
-	top, err := splitDoc(doc)
+func appendUser(b []byte, sc *scratch, base string, u bridge.User, doc []byte, groups []bridge.GroupRef, proj projection) ([]byte, error) {
+	top, err := splitDoc(doc, sc.top)
 	if err != nil {
 		return b, err
 	}
-	r := &res{rt: userType, base: base, id: u.ID, created: u.CreatedAt, updated: u.UpdatedAt, version: u.Version,
-		groups: groups, top: top, proj: proj, ext: []string{"status", string(u.Status)}}
+	sc.top = top
+	r := &sc.r
+	*r = res{rt: userType, base: base, id: u.ID, created: u.CreatedAt, updated: u.UpdatedAt, version: u.Version,
+		groups: groups, top: top, proj: proj, ext: append(r.ext[:0], "status", string(u.Status)), scratch: sc.ext}
 	if u.Source == bridge.SourceLocal {
 		r.ext = append(r.ext, "kind", string(bridge.KindLocal))
 	}
-	fs := make([]field, 0, len(top)+8)
+	fs := sc.fs[:0]
+	defer func() { sc.fs = fs }()
 	for _, f := range top {
 		switch f.key {
 		case "password", "id", "userName", "active", "externalId", "groups", "meta", "schemas", bridge.SchemaBridgeUser:
@@ -573,14 +585,18 @@ func appendUser(b []byte, base string, u bridge.User, doc []byte, groups []bridg
 }
 
 // appendGroup writes the document groupDoc and proj.apply would build.
-func appendGroup(b []byte, base string, g bridge.Group, doc, userIDs, groupIDs []byte, proj projection) ([]byte, error) {
-	top, err := splitDoc(doc)
+func appendGroup(b []byte, sc *scratch, base string, g bridge.Group, doc, userIDs, groupIDs []byte, proj projection) ([]byte, error) {
+	top, err := splitDoc(doc, sc.top)
 	if err != nil {
 		return b, err
 	}
-	r := &res{rt: groupType, base: base, id: g.ID, created: g.CreatedAt, updated: g.UpdatedAt, version: g.Version,
-		userIDs: userIDs, groupIDs: groupIDs, top: top, proj: proj, ext: []string{"status", string(g.Status), "kind", string(g.Kind)}}
-	fs := make([]field, 0, len(top)+8)
+	sc.top = top
+	r := &sc.r
+	*r = res{rt: groupType, base: base, id: g.ID, created: g.CreatedAt, updated: g.UpdatedAt, version: g.Version,
+		userIDs: userIDs, groupIDs: groupIDs, top: top, proj: proj,
+		ext: append(r.ext[:0], "status", string(g.Status), "kind", string(g.Kind)), scratch: sc.ext}
+	fs := sc.fs[:0]
+	defer func() { sc.fs = fs }()
 	for _, f := range top {
 		switch f.key {
 		case "id", "displayName", "externalId", "members", "meta", "schemas", bridge.SchemaBridgeGroup:

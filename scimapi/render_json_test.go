@@ -97,7 +97,7 @@ func TestSplitDoc(t *testing.T) {
 		`{"name":{"familyName":"Archer","givenName":"Alice"},"emails":[{"primary":true,"type":"work","value":"a@x"}]}`,
 		`{"k\u0065y": 1, "other": "\\"}`, `{"a":"\u2028<&>"}`, `{"a": [], "b": {}, "c": ""}`,
 	} {
-		got, err := splitDoc([]byte(doc))
+		got, err := splitDoc([]byte(doc), nil)
 		if err != nil {
 			t.Errorf("%s: %v", doc, err)
 			continue
@@ -116,7 +116,7 @@ func TestSplitDoc(t *testing.T) {
 			}
 		}
 	}
-	if _, err := splitDoc([]byte(`{"a":`)); err == nil {
+	if _, err := splitDoc([]byte(`{"a":`), nil); err == nil {
 		t.Error("truncated document accepted")
 	}
 }
