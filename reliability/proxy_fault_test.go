@@ -28,6 +28,12 @@ type faultProxy struct {
 	// freezeDown, when above zero, freezes every connection once the server
 	// has sent that many bytes on one of them.
 	freezeDown atomic.Int64
+	// cutUpArmed, when above zero, cuts the connection on which the
+	// client's bytes, counted over every connection from the moment it is
+	// set, reach it: a connection already open (a pooled database
+	// connection) is cut in the middle of what it sends. One-shot.
+	cutUpArmed atomic.Int64
+	upSinceArm atomic.Int64
 	// cuts counts connections the proxy cut.
 	cuts atomic.Int64
 	// down counts every byte the server sent, over all connections.
@@ -89,11 +95,19 @@ func (p *faultProxy) cutAll() {
 	}
 }
 
+// armUpCut cuts, one time, the connection whose bytes to the server
+// reach n counted from now over all connections.
+func (p *faultProxy) armUpCut(n int64) {
+	p.upSinceArm.Store(0)
+	p.cutUpArmed.Store(n)
+}
+
 // reset disarms every fault and thaws.
 func (p *faultProxy) reset() {
 	p.cutDown.Store(0)
 	p.cutUp.Store(0)
 	p.freezeDown.Store(0)
+	p.cutUpArmed.Store(0)
 	p.thaw()
 }
 
@@ -169,6 +183,12 @@ func (p *faultProxy) pipe(dst, src net.Conn, limit int64, down bool, kill func()
 				chunk = chunk[:max(0, limit-n)]
 				p.wait()
 				_, _ = dst.Write(chunk)
+				p.cuts.Add(1)
+				return
+			}
+			if a := p.cutUpArmed.Load(); !down && a > 0 && p.upSinceArm.Add(int64(k)) >= a &&
+				p.cutUpArmed.CompareAndSwap(a, 0) {
+				_, _ = dst.Write(chunk[:k/2])
 				p.cuts.Add(1)
 				return
 			}
