@@ -2,6 +2,9 @@ package db
 
 import (
 	"context"
+	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -31,6 +34,7 @@ func (s *Store) lockSQLite(ctx context.Context, account string) (func(), error) 
 	if _, held := s.leases[account]; held {
 		return nil, errLocked
 	}
+	s.dropDeadLeases(ctx)
 	t := now()
 	res := s.db.WithContext(ctx).Exec(`INSERT INTO sync_locks (account_id, holder, run_id, acquired_at, heartbeat_at)
 		VALUES (?, ?, '', ?, ?)
@@ -108,6 +112,7 @@ func (s *Store) releaseAllLeases() {
 // failAbandonedSQLite fails running runs of accounts without a fresh lease,
 // in one statement, so a lease taken meanwhile is seen consistently.
 func (s *Store) failAbandonedSQLite(ctx context.Context, reason string) (int, error) {
+	s.dropDeadLeases(ctx)
 	t := now()
 	res := s.db.WithContext(ctx).Exec(`UPDATE runs SET status = ?, error = ?, finished_at = ?
 		WHERE status = ? AND NOT EXISTS (
@@ -117,4 +122,32 @@ func (s *Store) failAbandonedSQLite(ctx context.Context, reason string) (int, er
 		return 0, wrap("fail abandoned runs", res.Error)
 	}
 	return int(res.RowsAffected), nil
+}
+
+// dropDeadLeases deletes leases held by a process of this host that no
+// longer exists (killed with SIGKILL, or crashed), so that a restart frees
+// the lock and fails the abandoned run at once instead of after
+// leaseStale. A holder is "host:pid:random" (lockHolder); leases of other
+// hosts, of this process, and of live pids are left to go stale.
+func (s *Store) dropDeadLeases(ctx context.Context) {
+	var rows []syncLockRow
+	if err := s.db.WithContext(ctx).Find(&rows).Error; err != nil {
+		s.log.Warn("could not list the sync leases", "error", err)
+		return
+	}
+	host, _ := os.Hostname()
+	for _, r := range rows {
+		parts := strings.Split(r.Holder, ":")
+		if len(parts) < 3 || strings.Join(parts[:len(parts)-2], ":") != host {
+			continue
+		}
+		pid, err := strconv.Atoi(parts[len(parts)-2])
+		if err != nil || pid == os.Getpid() || !processGone(pid) {
+			continue
+		}
+		res := s.db.WithContext(ctx).Exec(`DELETE FROM sync_locks WHERE account_id = ? AND holder = ?`, r.AccountID, r.Holder)
+		if res.Error == nil && res.RowsAffected > 0 {
+			s.log.Warn("freed the sync lease of a process that no longer exists", "account", r.AccountID, "holder", r.Holder)
+		}
+	}
 }
