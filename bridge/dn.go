@@ -122,6 +122,9 @@ func formatRDNs(rdns []rdn) string {
 // canonical spelling. Two DNs AD considers equal normalize to the same
 // string.
 func NormalizeDN(dn string) string {
+	if plainDN(dn) {
+		return strings.ToLower(dn)
+	}
 	rdns := parseDN(dn)
 	for i := range rdns {
 		rdns[i].Type = strings.ToLower(rdns[i].Type)
@@ -135,6 +138,13 @@ func EqualDN(a, b string) bool { return NormalizeDN(a) == NormalizeDN(b) }
 
 // ParentDN returns the normalized DN of dn's parent, or "" for a single RDN.
 func ParentDN(dn string) string {
+	if plainDN(dn) {
+		i := strings.IndexByte(dn, ',')
+		if i < 0 {
+			return ""
+		}
+		return strings.ToLower(dn[i+1:])
+	}
 	rdns := parseDN(dn)
 	if len(rdns) <= 1 {
 		return ""
@@ -177,4 +187,39 @@ func OUPath(dn string, self bool) string {
 		}
 	}
 	return strings.Join(parts, "/")
+}
+
+// plainDN reports whether dn needs no parsing to normalize: no escapes or
+// characters that need them, exactly one '=' per RDN, no spaces around
+// separators, no empty RDN. Then NormalizeDN(dn) is strings.ToLower(dn);
+// most AD DNs are like this, and a sync normalizes several per object.
+func plainDN(dn string) bool {
+	if dn == "" {
+		return false
+	}
+	eq := 0
+	prev := byte(',')
+	for i := 0; i < len(dn); i++ {
+		c := dn[i]
+		switch c {
+		case '\\', '"', ';', '+', '<', '>', '#', 0:
+			return false
+		case ',':
+			if eq != 1 || prev == ' ' || prev == ',' {
+				return false
+			}
+			eq = 0
+		case '=':
+			if prev == ' ' || prev == ',' {
+				return false
+			}
+			eq++
+		case ' ':
+			if prev == ',' || prev == '=' {
+				return false
+			}
+		}
+		prev = c
+	}
+	return eq == 1 && prev != ' '
 }

@@ -1,6 +1,9 @@
 package bridge
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestNormalizeDN(t *testing.T) {
 	tests := []struct {
@@ -61,5 +64,28 @@ func TestDNRelations(t *testing.T) {
 	}
 	if RDNValue(`CN=Lee\, Ann,DC=x`) != "Lee, Ann" {
 		t.Errorf("RDNValue = %q", RDNValue(`CN=Lee\, Ann,DC=x`))
+	}
+}
+
+func TestPlainDNFastPath(t *testing.T) {
+	for _, dn := range []string{
+		"CN=User 1,OU=Dept1,OU=Load,DC=bench,DC=example,DC=com",
+		"CN=Zoë Ångström,OU=Corp,DC=lab,DC=scimbridge,DC=test",
+		"cn=a, ou=b,dc=c", "CN=a ,DC=b", "CN=a=b,DC=c", "CN=Odd \\2C Name,DC=x", "CN=#x,DC=y", "CN=a,,DC=b", "CN= a,DC=b",
+		"OU=x", "CN=Smith\\, John,OU=Corp,DC=example,DC=com", "CN=a+SN=b,DC=c", " CN=a,DC=b", "CN=a,DC=b ",
+	} {
+		rdns := parseDN(dn)
+		for i := range rdns {
+			rdns[i].Type = strings.ToLower(rdns[i].Type)
+			rdns[i].Value = strings.ToLower(rdns[i].Value)
+		}
+		if want := formatRDNs(rdns); NormalizeDN(dn) != want {
+			t.Errorf("NormalizeDN(%q) = %q, want %q", dn, NormalizeDN(dn), want)
+		}
+		if len(rdns) > 1 {
+			if want := NormalizeDN(formatRDNs(parseDN(dn)[1:])); ParentDN(dn) != want {
+				t.Errorf("ParentDN(%q) = %q, want %q", dn, ParentDN(dn), want)
+			}
+		}
 	}
 }

@@ -48,13 +48,20 @@ type planBuilder struct {
 type userRec struct {
 	id       string
 	guid     string
-	st       *ObjectState
 	userName string
-	dn       string
 	key      string // normalized DN
-	parent   string // normalized parent DN, when OUs are imported
+	parent   string // normalized parent DN (a substring of key when plain)
 	errMsg   string
+	stored   bool // stored as a user (b.state finds it)
 	deferred bool
+}
+
+// st is the user's stored state, nil when new.
+func (b *planBuilder) st(p userRec) *ObjectState {
+	if !p.stored {
+		return nil
+	}
+	return b.state(p.guid, ObjectUser)
 }
 
 // build plans a read held in memory (tests, small reads).
@@ -127,9 +134,9 @@ func (b *planBuilder) index(e Entry) bool {
 		}
 	case EntryUser:
 		id, st := b.assign(e, ObjectUser)
-		r := userRec{id: id, guid: e.GUID, st: st, userName: b.mapper.UserName(e), dn: e.DN, key: NormalizeDN(e.DN)}
+		r := userRec{id: id, guid: e.GUID, stored: st != nil, userName: b.mapper.UserName(e), key: NormalizeDN(e.DN)}
 		if b.settings.ImportsOUs() {
-			r.parent = ParentDN(e.DN)
+			r.parent = ParentDN(r.key)
 		}
 		b.users = append(b.users, r)
 		// Assume no userName clash; finish takes the rare clash back out.
@@ -229,11 +236,11 @@ func (b *planBuilder) finish() {
 			if other, ok := taken[key]; ok {
 				p.errMsg = fmt.Sprintf("userName %q is already used by %s", p.userName, other)
 			} else {
-				taken[key] = "the AD user " + p.dn
+				taken[key] = "the AD user " + p.key
 				p.deferred = freed[key]
 			}
 		}
-		if p.errMsg != "" && !(p.st != nil && p.st.Status != StatusDeleted) {
+		if st := b.st(*p); p.errMsg != "" && !(st != nil && st.Status != StatusDeleted) {
 			// Not written and not live before: nothing may point at it.
 			if r, ok := b.refs[p.key]; ok && r.ID == p.id {
 				delete(b.refs, p.key)
@@ -355,16 +362,17 @@ func (b *planBuilder) emit(src entrySource, sink func(PlanItem) error) error {
 
 func (b *planBuilder) userItem(e Entry, p userRec) PlanItem {
 	role := b.prots.role(e.GUID, p.id)
+	st := b.st(p)
 	if p.errMsg != "" {
-		return PlanItem{Action: ActionError, ObjectType: ObjectUser, ID: stateID(p.st),
+		return PlanItem{Action: ActionError, ObjectType: ObjectUser, ID: stateID(st),
 			ExternalID: e.GUID, DN: e.DN, Name: p.userName, Reason: p.errMsg}
 	}
 	u, err := b.mapper.User(e, UserFacts{ID: p.id, Protected: role == RoleProtected, Now: b.now}, b.lookup)
 	if err != nil {
-		return PlanItem{Action: ActionError, ObjectType: ObjectUser, ID: stateID(p.st),
+		return PlanItem{Action: ActionError, ObjectType: ObjectUser, ID: stateID(st),
 			ExternalID: e.GUID, DN: e.DN, Reason: err.Error()}
 	}
-	action, reason := decideUser(&u, p.st, role, !e.Disabled() && e.Expired(b.now))
+	action, reason := decideUser(&u, st, role, !e.Disabled() && e.Expired(b.now))
 	it := PlanItem{Action: action, ObjectType: ObjectUser, ID: u.ID, ExternalID: u.ExternalID,
 		DN: u.DN, Name: u.UserName, Reason: reason}
 	if it.Writes() {

@@ -205,11 +205,13 @@ func (s *syncRun) execute(ctx context.Context) {
 		return
 	}
 
+	loadStarted := time.Now()
 	states, err := loadStates(ctx, store, account)
 	if err != nil {
 		s.end(ctx, RunFailed, "loading the stored objects failed: "+err.Error()+"; nothing was changed")
 		return
 	}
+	s.log.Info("stored objects loaded", "objects", len(states), "duration", time.Since(loadStarted).Round(time.Millisecond))
 	prots, err := store.ListProtections(ctx, account)
 	if err != nil {
 		s.end(ctx, RunFailed, "loading the protected objects failed: "+err.Error()+"; nothing was changed")
@@ -314,11 +316,14 @@ func (s *syncRun) execute(ctx context.Context) {
 	}
 
 	k := newSink(s, s.opt.DryRun || held != "")
+	emitStarted := time.Now()
 	err = b.emit(src, func(it PlanItem) error { return k.put(ctx, it) })
 	if err != nil && !errors.Is(err, errSinkFailed) {
 		k.err = "reading the spilled directory read failed: " + err.Error() + "; nothing was deleted"
 	}
 	msg := k.finish(ctx)
+	s.log.Info("plan applied", "kind", s.run.Kind, "planOnly", k.planOnly, "written", k.written,
+		"duration", time.Since(emitStarted).Round(time.Millisecond))
 	switch {
 	case held != "" && msg == "":
 		s.run.Counts = k.planned

@@ -3,6 +3,8 @@ package bridge
 import (
 	"context"
 	"fmt"
+	"sync"
+	"sync/atomic"
 )
 
 // sink receives the plan item by item. In plan-only mode (dry runs, held
@@ -36,16 +38,76 @@ type sink struct {
 	written  int
 	total    int
 	err      string // the run's error message, once something failed
+
+	// Upsert batches go to a writer goroutine, so mapping the next batch
+	// overlaps writing this one; at most writeAhead batches wait.
+	writes  chan []PlanItem
+	wdone   chan struct{}
+	wmu     sync.Mutex
+	werr    string
+	wcounts RunCounts
+	failed  atomic.Bool
 }
+
+const writeAhead = 2
 
 func newSink(s *syncRun, planOnly bool) *sink {
 	return &sink{s: s, planOnly: planOnly, size: s.e.batchSize(), laterIDs: map[string]bool{}}
+}
+
+// writer applies upsert batches in order until the channel closes; after
+// a failure it drops the rest.
+func (k *sink) writer(ctx context.Context) {
+	defer close(k.wdone)
+	for batch := range k.writes {
+		if k.failed.Load() {
+			continue
+		}
+		if msg := k.applyUpserts(ctx, batch); msg != "" {
+			k.wmu.Lock()
+			k.werr = msg
+			k.wmu.Unlock()
+			k.failed.Store(true)
+		}
+	}
+}
+
+// drain waits for the writer and reports its failure, if any.
+func (k *sink) drain() string {
+	if k.writes == nil {
+		return ""
+	}
+	close(k.writes)
+	<-k.wdone
+	k.writes = nil
+	k.wmu.Lock()
+	defer k.wmu.Unlock()
+	addCounts(&k.counts, k.wcounts)
+	k.wcounts = RunCounts{}
+	return k.werr
+}
+
+func addCounts(dst *RunCounts, c RunCounts) {
+	for _, p := range []struct{ d, s *Counts }{{&dst.Users, &c.Users}, {&dst.Groups, &c.Groups}} {
+		p.d.Added += p.s.Added
+		p.d.Updated += p.s.Updated
+		p.d.Deactivated += p.s.Deactivated
+		p.d.Reactivated += p.s.Reactivated
+		p.d.Deleted += p.s.Deleted
+		p.d.Unchanged += p.s.Unchanged
+		p.d.Skipped += p.s.Skipped
+		p.d.Refused += p.s.Refused
+		p.d.Errors += p.s.Errors
+	}
 }
 
 // errSinkFailed stops the plan's emission once a write failed.
 var errSinkFailed = fmt.Errorf("sync: applying the plan failed")
 
 func (k *sink) put(ctx context.Context, it PlanItem) error {
+	if k.failed.Load() {
+		return errSinkFailed
+	}
 	if it.ouRefresh {
 		var err error
 		if it, err = k.s.refreshOU(ctx, it); err != nil {
@@ -122,18 +184,34 @@ func (k *sink) flushEvents(ctx context.Context) error {
 	return nil
 }
 
+// flushUpserts hands the current batch to the writer.
 func (k *sink) flushUpserts(ctx context.Context) error {
 	if len(k.batch) == 0 {
 		return nil
 	}
-	if err := ctx.Err(); err != nil {
-		k.err = fmt.Sprintf("cancelled after writing %d objects; nothing was deleted", k.written)
+	if k.writes == nil {
+		k.writes = make(chan []PlanItem, writeAhead)
+		k.wdone = make(chan struct{})
+		go k.writer(ctx)
+	}
+	k.writes <- k.batch
+	k.batch = make([]PlanItem, 0, k.size)
+	if k.failed.Load() {
 		return errSinkFailed
+	}
+	return nil
+}
+
+// applyUpserts writes one batch (writer goroutine) and returns "" or the
+// run's error message.
+func (k *sink) applyUpserts(ctx context.Context, batch []PlanItem) string {
+	if err := ctx.Err(); err != nil {
+		return fmt.Sprintf("cancelled after writing %d objects; nothing was deleted", k.written)
 	}
 	s := k.s
 	now := s.e.now()
 	var c Changes
-	for _, it := range k.batch {
+	for _, it := range batch {
 		c.Events = append(c.Events, s.event(it))
 		if it.User != nil {
 			u := *it.User
@@ -154,20 +232,26 @@ func (k *sink) flushUpserts(ctx context.Context) error {
 		}
 	}
 	if err := s.e.Store.Apply(ctx, s.opt.Account, c); err != nil {
-		k.err = fmt.Sprintf("writing to the store failed after %d objects: %v; nothing was deleted", k.written, err)
-		return errSinkFailed
+		return fmt.Sprintf("writing to the store failed after %d objects: %v; nothing was deleted", k.written, err)
 	}
-	k.written += len(k.batch)
-	for _, it := range k.batch {
-		countItem(&k.counts, it)
+	k.wmu.Lock()
+	k.written += len(batch)
+	for _, it := range batch {
+		countItem(&k.wcounts, it)
 	}
-	k.batch = k.batch[:0]
-	return nil
+	k.wmu.Unlock()
+	return ""
 }
 
 // finish runs the phases after the stream: the last batch, memberships,
 // deletions, deferred users. It returns "" or the run's error message.
 func (k *sink) finish(ctx context.Context) string {
+	if k.err == "" && !k.planOnly {
+		_ = k.flushUpserts(ctx)
+	}
+	if msg := k.drain(); msg != "" {
+		return msg
+	}
 	if k.err != "" {
 		return k.err
 	}
@@ -176,9 +260,6 @@ func (k *sink) finish(ctx context.Context) string {
 	}
 	if k.planOnly {
 		return ""
-	}
-	if err := k.flushUpserts(ctx); err != nil {
-		return k.err
 	}
 	var now, after []PlanItem
 	for _, m := range k.members {
@@ -194,9 +275,14 @@ func (k *sink) finish(ctx context.Context) string {
 	if msg := k.deletions(ctx); msg != "" {
 		return msg
 	}
-	k.batch = append(k.batch[:0], k.later...)
-	if err := k.flushUpserts(ctx); err != nil {
-		return k.err
+	if len(k.later) > 0 {
+		if msg := k.applyUpserts(ctx, k.later); msg != "" {
+			return msg
+		}
+		k.wmu.Lock()
+		addCounts(&k.counts, k.wcounts)
+		k.wcounts = RunCounts{}
+		k.wmu.Unlock()
 	}
 	return k.memberships(ctx, after)
 }

@@ -9,51 +9,58 @@ import (
 	"github.com/scimbridge/scimbridge/bridge"
 )
 
-// stateBatch rows per keyset page in ObjectStates.
-const stateBatch = 2000
-
 // ObjectStates calls fn for every user, then every group, of the account,
-// soft-deleted ones included. It reads keyset pages (id > last id) instead
-// of holding one cursor open, so fn may call the Store (even write through
-// it) without waiting on a connection this method holds, and memory stays
-// flat whatever the directory size.
+// soft-deleted ones included. It streams one unordered query per table
+// (a sequential scan, with no sort, whatever the account's size), on the
+// read pool, so fn may call the Store, even write through it, and memory
+// stays flat.
 func (s *Store) ObjectStates(ctx context.Context, account string, fn func(bridge.ObjectState) error) error {
-	type stateRow struct {
-		ID, ExternalID, Source, Status, Hash, DN, Name, Kind, Display string
-		Version                                              int64
-	}
 	for _, t := range []struct {
 		table, cols string
 		typ         bridge.ObjectType
 	}{
-		{"users", "id, external_id, source, status, hash, dn, user_name AS name, '' AS kind, version, display_name AS display", bridge.ObjectUser},
-		{"groups", "id, external_id, source, status, hash, dn, display_name AS name, kind, version, '' AS display", bridge.ObjectGroup},
+		{"users", "id, external_id, source, status, hash, dn, user_name, '', version, display_name", bridge.ObjectUser},
+		{"groups", "id, external_id, source, status, hash, dn, display_name, kind, version, ''", bridge.ObjectGroup},
 	} {
-		last := ""
-		for {
-			var rows []stateRow
-			err := s.read.WithContext(ctx).Table(t.table).Select(t.cols).
-				Where("account_id = ? AND id > ?", account, last).Order("id").Limit(stateBatch).Scan(&rows).Error
-			if err != nil {
-				return wrap("object states", err)
-			}
-			for _, r := range rows {
-				st := bridge.ObjectState{
-					ID: r.ID, ExternalID: r.ExternalID, Type: t.typ, Kind: bridge.GroupKind(r.Kind),
-					Source: bridge.Source(r.Source), Status: bridge.Status(r.Status), Hash: r.Hash,
-					Version: r.Version, DN: r.DN, Name: r.Name, Display: r.Display,
-				}
-				if err := fn(st); err != nil {
-					return err
-				}
-			}
-			if len(rows) < stateBatch {
-				break
-			}
-			last = rows[len(rows)-1].ID
+		if err := s.objectStates(ctx, account, t.table, t.cols, t.typ, fn); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+func (s *Store) objectStates(ctx context.Context, account, table, cols string, typ bridge.ObjectType, fn func(bridge.ObjectState) error) error {
+	rows, err := s.read.WithContext(ctx).Table(table).Select(cols).Where("account_id = ?", account).Rows()
+	if err != nil {
+		return wrap("object states", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var st bridge.ObjectState
+		var source, status, kind string
+		if err := rows.Scan(&st.ID, &st.ExternalID, &source, &status, &st.Hash, &st.DN, &st.Name, &kind, &st.Version, &st.Display); err != nil {
+			return wrap("object states", err)
+		}
+		st.Type, st.Kind = typ, bridge.GroupKind(intern(kind))
+		st.Source, st.Status = bridge.Source(intern(source)), bridge.Status(intern(status))
+		if err := fn(st); err != nil {
+			return err
+		}
+	}
+	return wrap("object states", rows.Err())
+}
+
+// intern returns the shared constant for the few values of status, source
+// and kind columns, so a large account's states do not hold a copy each.
+func intern(v string) string {
+	for _, c := range []string{string(bridge.StatusActive), string(bridge.StatusDeactivated), string(bridge.StatusDeleted),
+		string(bridge.SourceAD), string(bridge.SourceLocal), string(bridge.KindOU), string(bridge.KindSecurity),
+		string(bridge.KindDistribution), string(bridge.KindLocal), ""} {
+		if v == c {
+			return c
+		}
+	}
+	return v
 }
 
 // GetUser returns one user of the account (soft-deleted included), or

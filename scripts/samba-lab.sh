@@ -309,6 +309,38 @@ stop_samba() {
 	rm -f "$(pid_file)"
 }
 
+# grant_deleted_objects lets svc-scim list CN=Deleted Objects (List Contents
+# and Read Property, as an AD admin grants with
+# dsacls "CN=Deleted Objects,DC=..." /takeownership and /G svc-scim:LCRP):
+# delta syncs find deletions there with the Show Deleted control. Without
+# it only administrators see tombstones. Idempotent; run on every up.
+grant_deleted_objects() {
+	"$PY" - "$LAB_DIR" "$BASE_DN" "$SVC_DN" <<'PYEOF'
+import sys
+import ldb
+from samba.samdb import SamDB
+from samba.param import LoadParm
+from samba.auth import system_session
+from samba.ndr import ndr_unpack, ndr_pack
+from samba.dcerpc import security
+lab, base, svc = sys.argv[1:4]
+lp = LoadParm(); lp.load(lab + "/etc/smb.conf")
+db = SamDB(url=lab + "/private/sam.ldb", session_info=system_session(), lp=lp)
+sid = str(ndr_unpack(security.dom_sid, db.search(base=svc, scope=ldb.SCOPE_BASE, attrs=["objectSid"])[0]["objectSid"][0]))
+dn = "CN=Deleted Objects," + base
+res = db.search(base=dn, scope=ldb.SCOPE_BASE, attrs=["nTSecurityDescriptor"], controls=["show_deleted:1", "sd_flags:1:15"])
+sddl = ndr_unpack(security.descriptor, res[0]["nTSecurityDescriptor"][0]).as_sddl()
+ace = "(A;;LCRP;;;%s)" % sid
+if ace not in sddl:
+    j = sddl.find("(", sddl.find("D:"))
+    new = sddl[:j] + ace + sddl[j:] if j >= 0 else sddl + ace
+    m = ldb.Message(); m.dn = ldb.Dn(db, dn)
+    m["nTSecurityDescriptor"] = ldb.MessageElement(ndr_pack(security.descriptor.from_sddl(new, security.dom_sid(db.get_domain_sid()))),
+                                                   ldb.FLAG_MOD_REPLACE, "nTSecurityDescriptor")
+    db.modify(m, controls=["show_deleted:1", "sd_flags:1:4"])
+PYEOF
+}
+
 write_env() {
 	local n
 	n=$(<"$LAB_DIR/lab.users")
@@ -351,6 +383,7 @@ cmd_up() {
 		local have
 		have=$(<"$LAB_DIR/lab.users")
 		[[ $have == "$USERS" ]] || die "lab in $LAB_DIR runs with $have users; 'purge' it or use another SCIMBRIDGE_LAB_DIR"
+		grant_deleted_objects
 		write_env
 		log "already up ($have users); env: $LAB_DIR/env"
 		return 0
@@ -358,6 +391,7 @@ cmd_up() {
 	cmd_install
 	build "$USERS"
 	start_samba
+	grant_deleted_objects
 	write_env
 	log "up in $(since "$t0") s: $USERS users; source $LAB_DIR/env"
 }

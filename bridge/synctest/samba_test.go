@@ -142,7 +142,13 @@ func TestSambaSync(t *testing.T) {
 
 			started = time.Now()
 			r = e.mustSucceed(opt)
-			t.Logf("second sync, nothing changed: %s", time.Since(started).Round(time.Millisecond))
+			t.Logf("second sync, nothing changed, %s (%s): %s", r.Kind, r.KindReason, time.Since(started).Round(time.Millisecond))
+			if r.Kind != bridge.RunDelta || r.Counts != (bridge.RunCounts{}) || len(e.events(acct, r.ID)) != 0 {
+				t.Errorf("delta run on an unchanged lab: %s (%s) %+v", r.Kind, r.KindReason, r.Counts)
+			}
+			started = time.Now()
+			r = e.mustSucceed(bridge.RunOptions{Account: acct, Full: true})
+			t.Logf("full sync, nothing changed: %s", time.Since(started).Round(time.Millisecond))
 			if r.Counts.Users != (bridge.Counts{Unchanged: inScope.Users}) || len(e.events(acct, r.ID)) != 0 {
 				t.Errorf("second run: %+v, %d events", r.Counts, len(e.events(acct, r.ID)))
 			}
