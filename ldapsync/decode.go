@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // neverExpires is accountExpires' "no expiry" sentinel besides 0.
@@ -81,4 +82,23 @@ func decodeInt64(name, s string) (int64, error) {
 		return 0, fmt.Errorf("%s %q is not a number", name, s)
 	}
 	return v, nil
+}
+
+// validUTF8 returns vals with every byte sequence that is not UTF-8
+// replaced by U+FFFD (a Latin-1 value written by an old tool). Such text
+// would otherwise reach the store, and PostgreSQL refuses it in any text
+// column: one bad entry would fail every run. vals is returned as is when
+// it is valid, which is nearly always.
+func validUTF8(vals []string) []string {
+	for i, v := range vals {
+		if utf8.ValidString(v) {
+			continue
+		}
+		out := append([]string(nil), vals...)
+		for j := i; j < len(out); j++ {
+			out[j] = strings.ToValidUTF8(out[j], "\uFFFD")
+		}
+		return out
+	}
+	return vals
 }

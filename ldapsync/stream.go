@@ -91,7 +91,7 @@ func searchBases(scope bridge.Scope) []string {
 // objectGUID formatted, the numeric AD attributes decoded, binary
 // attributes left out of Attrs. member is handled by members().
 func decodeEntry(le *ldap.Entry, kind bridge.EntryKind) (bridge.Entry, error) {
-	e := bridge.Entry{Kind: kind, DN: le.DN, Attrs: make(map[string][]string, len(le.Attributes))}
+	e := bridge.Entry{Kind: kind, DN: strings.ToValidUTF8(le.DN, "\uFFFD"), Attrs: make(map[string][]string, len(le.Attributes))}
 	for _, a := range le.Attributes {
 		name := strings.ToLower(a.Name)
 		switch {
@@ -105,7 +105,7 @@ func decodeEntry(le *ldap.Entry, kind bridge.EntryKind) (bridge.Entry, error) {
 		case name == "objectsid", name == "member", strings.HasPrefix(name, "member;"):
 			continue
 		}
-		e.Attrs[name] = a.Values
+		e.Attrs[name] = validUTF8(a.Values)
 	}
 	if e.GUID == "" {
 		return e, newError(KindOther, nil, "entry %q has no objectGUID (may the bind account read it?)", le.DN)
