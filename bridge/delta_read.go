@@ -150,6 +150,24 @@ func readDelta(ctx context.Context, dir DeltaDirectory, settings Settings, scope
 		}
 	}
 
+	// Objects new to the store, or back in scope: groups that already list
+	// them did not change in AD, but a full run would add the member.
+	var arrivals []string
+	for _, list := range [][]Entry{d.read.users, d.read.groups} {
+		for _, e := range list {
+			if st, ok := states[normGUID(e.GUID)]; !ok || st.Status == StatusDeleted {
+				arrivals = append(arrivals, e.DN)
+			}
+		}
+	}
+	for _, dn := range arrivals {
+		r := scope
+		r.Where = "(member=" + escapeFilterValue(dn) + ")"
+		if err := dir.Stream(ctx, r, EntryGroup, func(x Entry) error { x.Kind = EntryGroup; add(x); return nil }); err != nil {
+			return nil, fmt.Errorf("groups of %s: %w", dn, err)
+		}
+	}
+
 	// Users whose displayed name changed: their reports carry it as
 	// manager.displayName.
 	for _, e := range append([]Entry(nil), d.read.users...) {
