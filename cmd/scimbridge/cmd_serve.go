@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/scimbridge/scimbridge/bridge"
 )
 
 func runServe(ctx context.Context, env *cliEnv, args []string) error {
@@ -26,6 +27,9 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 	// Fail early on a missing or wrong key rather than at the first sync.
 	box, err := pc.secretBox(env, log)
 	if err != nil {
+		return err
+	}
+	if err := checkSecrets(ctx, store, box); err != nil {
 		return err
 	}
 	if n, err := store.FailAbandonedRuns(ctx, "the process running it stopped before the run finished"); err != nil {
@@ -66,6 +70,32 @@ func serveHTTP(ctx context.Context, ln net.Listener, h http.Handler, log *slog.L
 	}
 	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
+	}
+	return nil
+}
+
+// checkSecrets opens every stored bind password with box, so a wrong key
+// (or a lost secret.key, silently regenerated) is a start-up error rather
+// than a failure at each account's next sync.
+func checkSecrets(ctx context.Context, store bridge.Store, box *bridge.SecretBox) error {
+	accounts, err := store.ListAccounts(ctx)
+	if err != nil {
+		return err
+	}
+	for _, a := range accounts {
+		s, err := store.GetSettings(ctx, a.ID)
+		if errors.Is(err, bridge.ErrNotConfigured) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if len(s.SealedPassword) == 0 {
+			continue
+		}
+		if _, err := box.Open(s.SealedPassword); err != nil {
+			return fmt.Errorf("the stored bind password of account %s cannot be decrypted: %w", a.ID, err)
+		}
 	}
 	return nil
 }
