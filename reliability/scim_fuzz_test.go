@@ -18,9 +18,9 @@ import (
 // scimServer is the SCIM endpoint in-process on a real store, with a SCIM
 // token of the default account and a few users.
 type scimServer struct {
-	h     http.Handler
-	token string
-	store *db.Store
+	h      http.Handler
+	token  string
+	store  *db.Store
 	userID string
 }
 
