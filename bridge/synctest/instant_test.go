@@ -35,7 +35,7 @@ func (d *instantDir) Count(context.Context, bridge.Scope) (bridge.ScopeCounts, e
 }
 
 func (d *instantDir) OUTree(context.Context, string) ([]bridge.OUNode, error) { return nil, nil }
-func (d *instantDir) Close() error                                           { return nil }
+func (d *instantDir) Close() error                                            { return nil }
 
 // Stream yields the entries adsim.Generate makes (same DNs, GUIDs and
 // attributes), built directly as bridge.Entry values, one kind at a time.
