@@ -156,8 +156,29 @@ func (s *Store) queryJSON(ctx context.Context, kind resourceKind, table, cols, a
 		if err != nil {
 			return 0, err
 		}
-		args := append(c.args, q.Count, offset)
-		got, err := scan("SELECT "+cols+" FROM "+table+" t WHERE "+where+" ORDER BY "+order+" LIMIT ? OFFSET ?", args)
+		args := append(slices.Clone(c.args), q.Count, offset)
+		// The page is cut first and the columns computed (the groups or
+		// members aggregates) for its rows only: PostgreSQL computes the
+		// select list of the rows an OFFSET skips too. The outer ORDER BY
+		// (with its own copy of the order's arguments) keeps the order.
+		// On PostgreSQL the page is of ids only, which an index-only scan
+		// can cut (the rows an OFFSET skips are not read from the table;
+		// SQLite skips them without reading the table already).
+		n := len(c.args)
+		order2, err := c.orderBy(q)
+		if err != nil {
+			return 0, err
+		}
+		args = append(args, c.args[n:]...)
+		var sqlText string
+		if s.dialect == DialectPostgres {
+			page := "SELECT t.id FROM " + table + " t WHERE " + where + " ORDER BY " + order + " LIMIT ? OFFSET ?"
+			sqlText = "SELECT " + cols + " FROM (" + page + ") p JOIN " + table + " t ON t.id = p.id ORDER BY " + order2
+		} else {
+			page := "SELECT t.* FROM " + table + " t WHERE " + where + " ORDER BY " + order + " LIMIT ? OFFSET ?"
+			sqlText = "SELECT " + cols + " FROM (" + page + ") t ORDER BY " + order2
+		}
+		got, err := scan(sqlText, args)
 		if err != nil {
 			return 0, err
 		}
