@@ -290,7 +290,12 @@ func TestSIGKILLMidRunThenRestart(t *testing.T) {
 
 			// 3. SIGTERM while a run hangs and a request is in flight.
 			proxy.freezeDown.Store(3000)
-			code, body = apiCall(t, "POST", base+"/api/v1/accounts/default/runs", admin, map[string]any{"full": true})
+			// The run's end is recorded just before its lock is released:
+			// wait for the lock.
+			waitFor(5*time.Second, func() bool {
+				code, body = apiCall(t, "POST", base+"/api/v1/accounts/default/runs", admin, map[string]any{"full": true})
+				return code != http.StatusConflict
+			})
 			if code != http.StatusAccepted {
 				t.Fatalf("Run Now: %d %s", code, body)
 			}
@@ -348,6 +353,13 @@ func TestSIGKILLMidRunThenRestart(t *testing.T) {
 				t.Errorf("the run hung at SIGTERM is %s %q, want cancelled", r.Status, r.Error)
 			}
 			t.Logf("run at SIGTERM: %s %q", r.Status, r.Error)
+			// Every process logged at Debug: neither the bind password nor
+			// the admin token is in any of it.
+			for _, secret := range []string{adsim.SamplePassword, admin} {
+				if strings.Contains(p.logs.String(), secret) {
+					t.Errorf("a secret (%d chars) is in the processes' debug logs", len(secret))
+				}
+			}
 		})
 	}
 }
