@@ -171,7 +171,12 @@ func (s *Store) queryJSON(ctx context.Context, kind resourceKind, table, cols, a
 		}
 		args = append(args, c.args[n:]...)
 		var sqlText string
-		if s.dialect == DialectPostgres {
+		if oneRow(q.Filter) {
+			// userName eq "x": one row at most, nothing to cut first, and
+			// a shorter statement to parse.
+			sqlText = "SELECT " + cols + " FROM " + table + " t WHERE " + where + " ORDER BY " + order + " LIMIT ? OFFSET ?"
+			args = args[:len(args)-(len(c.args)-n)]
+		} else if s.dialect == DialectPostgres {
 			page := "SELECT t.id FROM " + table + " t WHERE " + where + " ORDER BY " + order + " LIMIT ? OFFSET ?"
 			sqlText = "SELECT " + cols + " FROM (" + page + ") p JOIN " + table + " t ON t.id = p.id ORDER BY " + order2
 		} else {
@@ -190,6 +195,23 @@ func (s *Store) queryJSON(ctx context.Context, kind resourceKind, table, cols, a
 		}
 	}
 	return s.countLive(ctx, table, account, q.Filter == nil, where, whereArgs)
+}
+
+// oneRow reports whether f matches one live row at most: an equality on a
+// column unique among live rows (id, userName, a non-empty externalId).
+func oneRow(f bridge.Filter) bool {
+	c, ok := f.(*bridge.Compare)
+	if !ok || c.Op != bridge.OpEq || c.Path.URN != "" || c.Path.Sub != "" {
+		return false
+	}
+	v, ok := c.Value.(string)
+	switch c.Path.Name {
+	case "id", "userName":
+		return ok
+	case "externalId":
+		return ok && v != ""
+	}
+	return false
 }
 
 // countLive counts the live rows of table matching where: from scim_counts

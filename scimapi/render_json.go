@@ -64,8 +64,8 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b 
 func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
 
 func putBuf(b *[]byte) {
-	if cap(*b) > 1<<20 {
-		return // a 5,000-member group: not worth keeping
+	if cap(*b) > 8<<20 {
+		return // a group of tens of thousands of members: not worth keeping
 	}
 	*b = (*b)[:0]
 	bufPool.Put(b)
