@@ -150,36 +150,36 @@ func readDelta(ctx context.Context, dir DeltaDirectory, settings Settings, scope
 		}
 	}
 
-	// Objects new to the store, or back in scope: groups that already list
-	// them did not change in AD, but a full run would add the member.
+	// Objects new to the store that existed before the cursor (moved into
+	// scope, back in scope): groups that already list them did not change
+	// in AD, but a full run would add the member. An object created since
+	// the cursor is only in groups that changed since, and were read.
 	var arrivals []string
 	for _, list := range [][]Entry{d.read.users, d.read.groups} {
 		for _, e := range list {
+			if e.USNCreated > usn {
+				continue
+			}
 			if st, ok := states[normGUID(e.GUID)]; !ok || st.Status == StatusDeleted {
 				arrivals = append(arrivals, e.DN)
 			}
 		}
 	}
-	for _, dn := range arrivals {
-		r := scope
-		r.Where = "(member=" + escapeFilterValue(dn) + ")"
-		if err := dir.Stream(ctx, r, EntryGroup, func(x Entry) error { x.Kind = EntryGroup; add(x); return nil }); err != nil {
-			return nil, fmt.Errorf("groups of %s: %w", dn, err)
-		}
+	if err := streamAnyOf(ctx, dir, scope, EntryGroup, "member", arrivals, add); err != nil {
+		return nil, fmt.Errorf("groups of new objects: %w", err)
 	}
 
 	// Users whose displayed name changed: their reports carry it as
 	// manager.displayName.
-	for _, e := range append([]Entry(nil), d.read.users...) {
+	var renamed []string
+	for _, e := range d.read.users {
 		st, ok := states[normGUID(e.GUID)]
-		if !ok || st.Status == StatusDeleted || st.Display == firstOf(e, "displayName", "cn") {
-			continue
+		if ok && st.Status != StatusDeleted && st.Display != firstOf(e, "displayName", "cn") {
+			renamed = append(renamed, e.DN)
 		}
-		r := scope
-		r.Where = "(manager=" + escapeFilterValue(e.DN) + ")"
-		if err := dir.Stream(ctx, r, EntryUser, func(x Entry) error { x.Kind = EntryUser; add(x); return nil }); err != nil {
-			return nil, fmt.Errorf("reports of %s: %w", e.DN, err)
-		}
+	}
+	if err := streamAnyOf(ctx, dir, scope, EntryUser, "manager", renamed, add); err != nil {
+		return nil, fmt.Errorf("reports of renamed users: %w", err)
 	}
 
 	alive := map[string]bool{}
@@ -212,6 +212,26 @@ func readDelta(ctx context.Context, dir DeltaDirectory, settings Settings, scope
 	}
 	d.changed = len(d.read.ous) + len(d.read.users) + len(d.read.groups)
 	return d, nil
+}
+
+// streamAnyOf reads the objects of kind in scope whose attr holds any of
+// values, in searches of up to 50 values ORed together.
+func streamAnyOf(ctx context.Context, dir Directory, scope Scope, kind EntryKind, attr string, values []string, add func(Entry)) error {
+	const per = 50
+	for start := 0; start < len(values); start += per {
+		var b strings.Builder
+		b.WriteString("(|")
+		for _, v := range values[start:min(start+per, len(values))] {
+			b.WriteString("(" + attr + "=" + escapeFilterValue(v) + ")")
+		}
+		b.WriteString(")")
+		r := scope
+		r.Where = b.String()
+		if err := dir.Stream(ctx, r, kind, func(x Entry) error { x.Kind = kind; add(x); return nil }); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // outermost drops DNs that lie under another in the list.

@@ -50,6 +50,8 @@ type Entry struct {
 	AccountExpires time.Time
 	GroupType      int64
 	USNChanged     int64
+	// USNCreated is 0 when the directory did not say.
+	USNCreated int64
 }
 
 // Get returns the first value of attr, or "".

@@ -8,7 +8,7 @@ import (
 )
 
 // Attributes every kind needs: the anchor, the delta cursor, naming.
-var commonAttrs = []string{"objectGUID", "objectClass", "uSNChanged", "whenChanged", "cn", "name", "description"}
+var commonAttrs = []string{"objectGUID", "objectClass", "uSNChanged", "uSNCreated", "whenChanged", "cn", "name", "description"}
 
 // UserAttributes are the attributes read for users: DESIGN.md's default
 // mapping plus what the engine decodes. Custom mappings add theirs through

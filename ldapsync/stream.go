@@ -114,6 +114,9 @@ func decodeEntry(le *ldap.Entry, kind bridge.EntryKind) (bridge.Entry, error) {
 	if e.USNChanged, err = decodeInt64("uSNChanged", e.Get("usnchanged")); err != nil {
 		return e, newError(KindOther, err, "entry %q: %v", le.DN, err)
 	}
+	if e.USNCreated, err = decodeInt64("uSNCreated", e.Get("usncreated")); err != nil {
+		return e, newError(KindOther, err, "entry %q: %v", le.DN, err)
+	}
 	switch kind {
 	case bridge.EntryUser:
 		if e.UserAccountControl, err = decodeUAC(e.Get("useraccountcontrol")); err != nil {

@@ -43,6 +43,8 @@ type benchResult struct {
 	DeltaKind  string  `json:"deltaKind,omitempty"`
 	DeltaCount string  `json:"deltaCounts,omitempty"`
 	PeakRSSMiB float64 `json:"peakRSSMiB"`
+
+	NoChangeDeltaSec float64 `json:"noChangeDeltaSeconds,omitempty"`
 }
 
 func envInts(name string, def []int) []int {
@@ -102,6 +104,21 @@ func BenchmarkDelta(b *testing.B) {
 	}
 }
 
+// BenchmarkSamba: the whole Samba lab named by the environment
+// (SCIMBRIDGE_LAB_* or $SCIMBRIDGE_LAB_ENV_FILE): a full sync, a full sync
+// with nothing changed, a delta with nothing changed, then 100 changes in
+// OU=DeltaBench (25 new users, 25 deleted, 25 modified, 25 members added)
+// and the delta run that catches them. Writes to the lab (and cleans up),
+// so it runs only with SCIMBRIDGE_BENCH_SAMBA=1.
+func BenchmarkSamba(b *testing.B) {
+	if os.Getenv("SCIMBRIDGE_BENCH_SAMBA") != "1" {
+		b.Skip("set SCIMBRIDGE_BENCH_SAMBA=1 (it writes to the lab)")
+	}
+	for _, store := range envStores() {
+		b.Run(store, func(b *testing.B) { benchChild(b, "samba", store, 0) })
+	}
+}
+
 func benchChild(b *testing.B, mode, store string, users int) {
 	for b.Loop() {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestBenchChild$", "-test.v", "-test.timeout=60m")
@@ -130,8 +147,11 @@ func benchChild(b *testing.B, mode, store string, users int) {
 		b.ReportMetric(res.UsersPerS, "users/s")
 		b.ReportMetric(res.FullSec, "full-s")
 		b.ReportMetric(res.SecondSec, "nochange-s")
-		if mode == "delta" {
+		if mode != "engine" {
 			b.ReportMetric(res.DeltaSec, "delta-s")
+		}
+		if res.NoChangeDeltaSec > 0 {
+			b.ReportMetric(res.NoChangeDeltaSec, "nochange-delta-s")
 		}
 		b.ReportMetric(res.PeakRSSMiB, "peak-RSS-MiB")
 		b.Logf("%s %s %d users: %s", mode, store, users, asJSON(res))
@@ -145,6 +165,10 @@ func TestBenchChild(t *testing.T) {
 	if mode == "" {
 		t.Skip("runs only as a benchmark's child process")
 	}
+	if mode == "samba" {
+		benchSamba(t)
+		return
+	}
 	users, _ := strconv.Atoi(os.Getenv("SCIMBRIDGE_BENCH_CHILD_USERS"))
 	groups := envInt("SCIMBRIDGE_BENCH_GROUPS", 100)
 	open := openSQLite
@@ -155,7 +179,7 @@ func TestBenchChild(t *testing.T) {
 	e := newEnv(t, store)
 	e.engine.Log = nil
 	if os.Getenv("SCIMBRIDGE_BENCH_LOG") != "" {
-		e.engine.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+		e.engine.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: benchLogLevel()}))
 	}
 	e.engine.BatchSize = 0
 	const acct = "bench"
@@ -270,3 +294,11 @@ func peakRSSMiB() float64 {
 }
 
 var _ = context.Background
+
+// benchLogLevel is Debug when SCIMBRIDGE_BENCH_LOG=debug.
+func benchLogLevel() slog.Level {
+	if os.Getenv("SCIMBRIDGE_BENCH_LOG") == "debug" {
+		return slog.LevelDebug
+	}
+	return slog.LevelInfo
+}
