@@ -152,36 +152,45 @@ func (s *Store) queryJSON(ctx context.Context, kind resourceKind, table, cols, a
 	whereArgs := slices.Clone(c.args)
 	offset := max(q.StartIndex-1, 0)
 	if q.Count > 0 {
-		order, err := c.orderBy(q)
-		if err != nil {
-			return 0, err
-		}
-		args := append(slices.Clone(c.args), q.Count, offset)
-		// The page is cut first and the columns computed (the groups or
-		// members aggregates) for its rows only: PostgreSQL computes the
-		// select list of the rows an OFFSET skips too. The outer ORDER BY
-		// (with its own copy of the order's arguments) keeps the order.
-		// On PostgreSQL the page is of ids only, which an index-only scan
-		// can cut (the rows an OFFSET skips are not read from the table;
-		// SQLite skips them without reading the table already).
-		n := len(c.args)
-		order2, err := c.orderBy(q)
-		if err != nil {
-			return 0, err
-		}
-		args = append(args, c.args[n:]...)
 		var sqlText string
+		var args []any
 		if oneRow(q.Filter) {
-			// userName eq "x": one row at most, nothing to cut first, and
-			// a shorter statement to parse.
-			sqlText = "SELECT " + cols + " FROM " + table + " t WHERE " + where + " ORDER BY " + order + " LIMIT ? OFFSET ?"
-			args = args[:len(args)-(len(c.args)-n)]
-		} else if s.dialect == DialectPostgres {
-			page := "SELECT t.id FROM " + table + " t WHERE " + where + " ORDER BY " + order + " LIMIT ? OFFSET ?"
-			sqlText = "SELECT " + cols + " FROM (" + page + ") p JOIN " + table + " t ON t.id = p.id ORDER BY " + order2
+			// userName eq "x": one row at most, so no order to keep, nothing
+			// to cut first, and a short statement to parse (and one whose
+			// generic PostgreSQL plan cannot walk an index in order instead
+			// of looking the value up).
+			sqlText = "SELECT " + cols + " FROM " + table + " t WHERE " + where + " LIMIT ? OFFSET ?"
+			args = append(slices.Clone(c.args), q.Count, offset)
+			// A sortBy it cannot express is still refused.
+			if _, err := (&compiler{dialect: s.dialect, kind: kind, alias: "t"}).orderBy(q); err != nil {
+				return 0, err
+			}
 		} else {
-			page := "SELECT t.* FROM " + table + " t WHERE " + where + " ORDER BY " + order + " LIMIT ? OFFSET ?"
-			sqlText = "SELECT " + cols + " FROM (" + page + ") t ORDER BY " + order2
+			// The page is cut first and the columns computed (the groups or
+			// members aggregates) for its rows only: PostgreSQL computes the
+			// select list of the rows an OFFSET skips too. On PostgreSQL the
+			// page is of ids only, which an index-only scan can cut (SQLite
+			// skips rows without reading the table already). The outer
+			// ORDER BY, with its own copy of the order's arguments, keeps
+			// the order.
+			order, err := c.orderBy(q)
+			if err != nil {
+				return 0, err
+			}
+			args = append(slices.Clone(c.args), q.Count, offset)
+			n := len(c.args)
+			order2, err := c.orderBy(q)
+			if err != nil {
+				return 0, err
+			}
+			args = append(args, c.args[n:]...)
+			if s.dialect == DialectPostgres {
+				page := "SELECT t.id FROM " + table + " t WHERE " + where + " ORDER BY " + order + " LIMIT ? OFFSET ?"
+				sqlText = "SELECT " + cols + " FROM (" + page + ") p JOIN " + table + " t ON t.id = p.id ORDER BY " + order2
+			} else {
+				page := "SELECT t.* FROM " + table + " t WHERE " + where + " ORDER BY " + order + " LIMIT ? OFFSET ?"
+				sqlText = "SELECT " + cols + " FROM (" + page + ") t ORDER BY " + order2
+			}
 		}
 		got, err := scan(sqlText, args)
 		if err != nil {

@@ -75,6 +75,8 @@ func putBuf(b *[]byte) {
 func (s *server) getFast(w http.ResponseWriter, r *http.Request, rt *resourceType, id string, proj projection) {
 	bp := getBuf()
 	defer putBuf(bp)
+	sc := getScratch()
+	defer putScratch(sc)
 	base := s.base(r)
 	var version int64
 	var err error
@@ -82,14 +84,14 @@ func (s *server) getFast(w http.ResponseWriter, r *http.Request, rt *resourceTyp
 		err = s.fast.LiveUserJSON(r.Context(), account(r), id, proj.wants("groups"), func(u bridge.User, doc []byte, groups []bridge.GroupRef) error {
 			version = u.Version
 			var err error
-			*bp, err = appendUser((*bp)[:0], newScratch(), base, u, doc, groups, proj)
+			*bp, err = appendUser((*bp)[:0], sc, base, u, doc, groups, proj)
 			return err
 		})
 	} else {
 		err = s.fast.LiveGroupJSON(r.Context(), account(r), id, proj.wants("members"), func(g bridge.Group, doc, users, groups []byte) error {
 			version = g.Version
 			var err error
-			*bp, err = appendGroup((*bp)[:0], newScratch(), base, g, doc, users, groups, proj)
+			*bp, err = appendGroup((*bp)[:0], sc, base, g, doc, users, groups, proj)
 			return err
 		})
 	}
@@ -110,8 +112,9 @@ func (s *server) listFast(w http.ResponseWriter, r *http.Request, rt *resourceTy
 	bp := getBuf()
 	defer putBuf(bp)
 	base := s.base(r)
+	sc := getScratch()
+	defer putScratch(sc)
 	b := append((*bp)[:0], `{"Resources":[`...)
-	sc := newScratch()
 	n := 0
 	var total int
 	var err error
@@ -401,8 +404,21 @@ type scratch struct {
 	r            res
 }
 
-func newScratch() *scratch {
+var scratchPool = sync.Pool{New: func() any {
 	return &scratch{top: make([]field, 0, 24), fs: make([]field, 0, 32), ext: make([]field, 0, 16)}
+}}
+
+func getScratch() *scratch { return scratchPool.Get().(*scratch) }
+
+// putScratch returns sc to the pool without what it points into (the
+// documents and the request's values).
+func putScratch(sc *scratch) {
+	clear(sc.top[:cap(sc.top)])
+	clear(sc.fs[:cap(sc.fs)])
+	clear(sc.ext[:cap(sc.ext)])
+	clear(sc.r.ext[:cap(sc.r.ext)])
+	sc.r = res{ext: sc.r.ext[:0]}
+	scratchPool.Put(sc)
 }
 
 // indexOf is the position of key v in a key, value, ... list, or -1.
