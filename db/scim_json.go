@@ -159,8 +159,15 @@ func (s *Store) queryJSON(ctx context.Context, kind resourceKind, table, cols, a
 			// to cut first, and a short statement to parse (and one whose
 			// generic PostgreSQL plan cannot walk an index in order instead
 			// of looking the value up).
-			sqlText = "SELECT " + cols + " FROM " + table + " t WHERE " + where + " LIMIT ? OFFSET ?"
-			args = append(slices.Clone(c.args), q.Count, offset)
+			// Nor LIMIT on the first page: PostgreSQL cannot cost a generic
+			// plan with LIMIT $n as low as a custom one, so it would plan
+			// every execution (more than running it takes).
+			sqlText = "SELECT " + cols + " FROM " + table + " t WHERE " + where
+			args = slices.Clone(c.args)
+			if offset > 0 {
+				sqlText += " LIMIT ? OFFSET ?"
+				args = append(args, q.Count, offset)
+			}
 			// A sortBy it cannot express is still refused.
 			if _, err := (&compiler{dialect: s.dialect, kind: kind, alias: "t"}).orderBy(q); err != nil {
 				return 0, err
