@@ -166,16 +166,27 @@ func (d *deltaState) lookup(b *planBuilder, key string) (Ref, bool) {
 // parents (before and after) of every changed or gone user and OU.
 func (d *deltaState) ouMembers(b *planBuilder) {
 	d.affected = map[string]bool{}
+	// An object that stays live in the same OU changes no OU's members.
+	moved := func(guid, newParent string) bool {
+		st, ok := b.states[normGUID(guid)]
+		return !ok || st.Status == StatusDeleted || st.DN == "" || ParentDN(st.DN) != newParent
+	}
 	for _, e := range b.ous {
-		d.affected[NormalizeDN(e.DN)] = true
-		d.affected[ParentDN(e.DN)] = true
+		key, parent := NormalizeDN(e.DN), ParentDN(e.DN)
+		d.affected[key] = true // its group is rewritten: with all its members
+		if moved(e.GUID, parent) {
+			d.affected[parent] = true
+			if st, ok := b.states[normGUID(e.GUID)]; ok && st.DN != "" {
+				d.affected[ParentDN(st.DN)] = true
+			}
+		}
 	}
 	for _, p := range b.users {
-		d.affected[p.parent] = true
-	}
-	for g := range b.seen {
-		if st, ok := b.states[g]; ok && st.DN != "" && (st.Type == ObjectUser || st.Kind == KindOU) {
-			d.affected[ParentDN(st.DN)] = true
+		if moved(p.guid, p.parent) {
+			d.affected[p.parent] = true
+			if st, ok := b.states[normGUID(p.guid)]; ok && st.DN != "" {
+				d.affected[ParentDN(st.DN)] = true
+			}
 		}
 	}
 	for g := range d.gone {

@@ -329,3 +329,21 @@ func totalCounts(c bridge.RunCounts) int {
 	}
 	return n
 }
+
+func TestAdsimDeltaOUDescription(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func(t *testing.T) bridge.Store) {
+		ad := startAD(t)
+		e := newEnv(t, open(t), adsim.SamplePassword)
+		e.configure("a", ad.settings())
+		opt := bridge.RunOptions{Account: "a"}
+		e.mustSucceed(opt)
+		sales := "OU=Sales,OU=Corp," + sampleBase
+		before, _ := e.snapshot("a").groupByDN(sales)
+		ad.modify(sales, map[string][]string{"description": {"the sales team"}})
+		r := e.mustSucceed(opt)
+		after, _ := e.snapshot("a").groupByDN(sales)
+		if r.Kind != bridge.RunDelta || len(after.Members) != len(before.Members) || len(before.Members) == 0 {
+			t.Errorf("%s run: OU group members %d, were %d", r.Kind, len(after.Members), len(before.Members))
+		}
+	})
+}
