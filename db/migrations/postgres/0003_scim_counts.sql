@@ -75,3 +75,9 @@ CREATE INDEX group_members_scim_order_idx ON group_members (group_id, member_typ
 -- scan: the rows before the page are not read from the table), then joined
 -- to its rows.
 CREATE INDEX users_scim_user_name_page_idx ON users (account_id, user_name_lower) INCLUDE (id) WHERE status <> 'deleted';
+
+-- A user's groups (every user read over SCIM) from one index: it replaces
+-- group_members_member_idx, whose member_id prefix it keeps for the
+-- deletes that use it.
+CREATE INDEX group_members_scim_member_idx ON group_members (member_id, account_id, group_id);
+DROP INDEX group_members_member_idx;

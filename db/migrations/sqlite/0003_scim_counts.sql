@@ -50,3 +50,9 @@ END;
 -- then by id), with every column it reads: one index range, no sort, no
 -- table lookups, for a group of 5,000 members.
 CREATE INDEX group_members_scim_order_idx ON group_members (group_id, member_type DESC, member_id);
+
+-- A user's groups (every user read over SCIM) from one index: it replaces
+-- group_members_member_idx, whose member_id prefix it keeps for the
+-- deletes that use it.
+CREATE INDEX group_members_scim_member_idx ON group_members (member_id, account_id, group_id);
+DROP INDEX group_members_member_idx;
