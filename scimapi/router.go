@@ -14,6 +14,7 @@ import (
 
 	"github.com/scimbridge/scimbridge/bridge"
 	"github.com/scimbridge/scimbridge/scimapi/admin"
+	"github.com/scimbridge/scimbridge/scimapi/auth"
 	"github.com/scimbridge/scimbridge/scimapi/console"
 	"github.com/scimbridge/scimbridge/scimapi/metrics"
 )
@@ -38,6 +39,11 @@ type Options struct {
 	// Console, when set, serves the web console at /console (it calls the
 	// admin API through this router).
 	Console *console.Options
+	// AuthLimiter rate-limits authentication failures per client on
+	// /scim/v2, /api/v1 and the console sign-in, one limiter for all three
+	// (auth.NewLimiter with the defaults when nil). Admin and Console
+	// options that name their own limiter keep it.
+	AuthLimiter *auth.Limiter
 }
 
 // NewRouter builds the whole HTTP surface.
@@ -47,6 +53,9 @@ func NewRouter(opt Options) http.Handler {
 	}
 	if opt.Resources == nil {
 		opt.Resources, _ = opt.Store.(bridge.ResourceStore)
+	}
+	if opt.AuthLimiter == nil {
+		opt.AuthLimiter = auth.NewLimiter(auth.LimiterConfig{Log: opt.Log})
 	}
 	r := mux.NewRouter()
 	if opt.Metrics != nil {
@@ -58,7 +67,15 @@ func NewRouter(opt Options) http.Handler {
 		if a.Log == nil {
 			a.Log = opt.Log
 		}
+		if a.Limiter == nil {
+			a.Limiter = opt.AuthLimiter
+		}
 		admin.Mount(r.PathPrefix("/api/v1").Subrouter(), a)
+	}
+	if opt.Console != nil && opt.Console.Limiter == nil {
+		c := *opt.Console
+		c.Limiter = opt.AuthLimiter
+		opt.Console = &c
 	}
 	console.Mount(r, r, opt.Console)
 	if opt.Resources != nil {

@@ -62,11 +62,9 @@ func mountSCIM(sub *mux.Router, opt Options) {
 	}
 	s.fast, _ = opt.Resources.(jsonStore)
 	sub.Use(auth.Middleware(auth.Config{
-		Tokens: newTokenCache(opt.Store), Roles: []bridge.TokenRole{bridge.TokenSCIM}, Log: opt.Log,
+		Tokens: newTokenCache(opt.Store), Roles: []bridge.TokenRole{bridge.TokenSCIM}, Log: opt.Log, Limiter: opt.AuthLimiter,
 		Deny: func(w http.ResponseWriter, _ *http.Request, f auth.Failure, detail string) {
-			status := map[auth.Failure]int{auth.Unauthenticated: http.StatusUnauthorized, auth.Forbidden: http.StatusForbidden,
-				auth.Unavailable: http.StatusServiceUnavailable}[f]
-			writeSCIMError(w, status, "", detail)
+			writeSCIMError(w, f.Status(), "", detail)
 		},
 	}))
 	sub.Use(s.limitBody)

@@ -47,6 +47,10 @@ type Options struct {
 	MaxBodyBytes int64
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Limiter rate-limits authentication failures per client (429 with
+	// Retry-After); a limiter with the defaults when nil. scimapi.NewRouter
+	// passes the one it shares with SCIM and the console.
+	Limiter *auth.Limiter
 }
 
 // BootstrapTokenID is the id of the bootstrap admin token in the request
@@ -90,15 +94,15 @@ type Route struct {
 func Mount(r *mux.Router, opt Options) {
 	h := newHandler(opt)
 	authMW := auth.Middleware(auth.Config{
-		Tokens: bootstrapTokens{TokenStore: opt.Store, hash: bootstrapHash(opt.AdminToken)},
-		Roles:  []bridge.TokenRole{bridge.TokenAdmin, bridge.TokenAuditor},
-		Log:    h.log,
+		Tokens:  bootstrapTokens{TokenStore: opt.Store, hash: bootstrapHash(opt.AdminToken)},
+		Roles:   []bridge.TokenRole{bridge.TokenAdmin, bridge.TokenAuditor},
+		Log:     h.log,
+		Limiter: h.opt.Limiter,
 		Deny: func(w http.ResponseWriter, req *http.Request, f auth.Failure, detail string) {
-			status := map[auth.Failure]int{auth.Unauthenticated: 401, auth.Forbidden: 403, auth.Unavailable: 503}[f]
 			if f == auth.Forbidden {
 				detail = "This token's role may not use the admin API (SCIM tokens reach only /scim/v2)."
 			}
-			problem(w, req, status, detail)
+			problem(w, req, f.Status(), detail)
 		},
 	})
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
@@ -137,6 +141,9 @@ func newHandler(opt Options) *handler {
 	h.log = h.log.With("component", "admin-api")
 	if h.opt.MaxBodyBytes <= 0 {
 		h.opt.MaxBodyBytes = 1 << 20
+	}
+	if h.opt.Limiter == nil {
+		h.opt.Limiter = auth.NewLimiter(auth.LimiterConfig{Log: h.log})
 	}
 	if a, ok := opt.Store.(auditStore); ok {
 		h.audit = a

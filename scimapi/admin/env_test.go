@@ -27,6 +27,7 @@ import (
 	"github.com/scimbridge/scimbridge/ldapsync"
 	"github.com/scimbridge/scimbridge/ldapsync/adsim"
 	"github.com/scimbridge/scimbridge/scimapi/admin"
+	"github.com/scimbridge/scimbridge/scimapi/auth"
 )
 
 const (
@@ -95,6 +96,9 @@ func newEnv(t *testing.T, cfg db.Config) *env {
 	admin.Mount(r.PathPrefix("/api/v1").Subrouter(), admin.Options{
 		Store: store, Runner: runner, Syntax: ldapsync.Syntax{}, Open: ldapsync.Open, Secrets: box,
 		AdminToken: bootstrapToken, Log: log, MaxBodyBytes: 64 << 10,
+		// The role matrix sends hundreds of refused requests from one
+		// address; the limiter has its own tests (auth, reliability).
+		Limiter: auth.NewLimiter(auth.LimiterConfig{Failures: 1 << 20}),
 	})
 	e := &env{t: t, store: store, runner: runner, box: box, srv: srv, facts: facts, handler: r, tokens: map[string]string{"bootstrap": bootstrapToken}}
 	e.oapi = openAPIRouter(t)

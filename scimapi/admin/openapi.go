@@ -128,6 +128,7 @@ func operation(rt Route) obj {
 	} else {
 		add(401, "Problem")
 		add(403, "Problem")
+		add(429, "Problem")
 		add(503, "Problem")
 	}
 	if strings.Contains(rt.Path, "{a}") {

@@ -3,16 +3,20 @@
 // (bridge.HashToken, the form the store keeps), the stored hash is compared
 // in constant time, the token's role is checked against what the route
 // allows, and the token (with its account) is bound into the request
-// context.
+// context. Authentication failures are rate-limited per client address
+// (Limiter): past the limit a refusal is 429 with Retry-After instead of
+// 401; a valid token is never limited.
 package auth
 
 import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/scimbridge/scimbridge/bridge"
 )
@@ -50,7 +54,24 @@ const (
 	Forbidden
 	// Unavailable: the token store failed (503); the client may retry.
 	Unavailable
+	// TooManyFailures: an authentication failure from a client that has
+	// failed too often (429); Retry-After is set before Deny is called.
+	TooManyFailures
 )
+
+// Status is the HTTP status of f.
+func (f Failure) Status() int {
+	switch f {
+	case Forbidden:
+		return http.StatusForbidden
+	case Unavailable:
+		return http.StatusServiceUnavailable
+	case TooManyFailures:
+		return http.StatusTooManyRequests
+	default:
+		return http.StatusUnauthorized
+	}
+}
 
 // Config configures Middleware.
 type Config struct {
@@ -62,6 +83,9 @@ type Config struct {
 	// body, the admin API with its own; the WWW-Authenticate header is set
 	// before Deny is called.
 	Deny func(w http.ResponseWriter, r *http.Request, f Failure, detail string)
+	// Limiter counts authentication failures per client (see Limiter);
+	// nil limits nothing. A valid token is never limited.
+	Limiter *Limiter
 }
 
 // Middleware authenticates every request with `Authorization: Bearer`.
@@ -73,23 +97,32 @@ func Middleware(cfg Config) func(http.Handler) http.Handler {
 	deny := cfg.Deny
 	if deny == nil {
 		deny = func(w http.ResponseWriter, _ *http.Request, f Failure, detail string) {
-			http.Error(w, detail, map[Failure]int{Unauthenticated: 401, Forbidden: 403, Unavailable: 503}[f])
+			http.Error(w, detail, f.Status())
 		}
+	}
+	// unauthenticated answers 401, or 429 once the client has failed too
+	// often.
+	unauthenticated := func(w http.ResponseWriter, r *http.Request, challenge, detail string) {
+		if retry, limited := cfg.Limiter.Fail(r); limited {
+			SetRetryAfter(w, retry)
+			deny(w, r, TooManyFailures, TooManyFailuresDetail(retry))
+			return
+		}
+		w.Header().Set("WWW-Authenticate", challenge)
+		deny(w, r, Unauthenticated, detail)
 	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			secret, ok := bearer(r.Header.Get("Authorization"))
 			if !ok {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="`+Realm+`"`)
-				deny(w, r, Unauthenticated, "A bearer token is required (Authorization: Bearer <token>).")
+				unauthenticated(w, r, `Bearer realm="`+Realm+`"`, "A bearer token is required (Authorization: Bearer <token>).")
 				return
 			}
 			hash := bridge.HashToken(secret)
 			tok, err := cfg.Tokens.FindToken(r.Context(), hash)
 			switch {
 			case errors.Is(err, bridge.ErrNotFound):
-				w.Header().Set("WWW-Authenticate", `Bearer realm="`+Realm+`", error="invalid_token"`)
-				deny(w, r, Unauthenticated, "The bearer token is not valid.")
+				unauthenticated(w, r, `Bearer realm="`+Realm+`", error="invalid_token"`, "The bearer token is not valid.")
 				return
 			case err != nil:
 				log.ErrorContext(r.Context(), "token lookup failed", "err", err)
@@ -100,8 +133,7 @@ func Middleware(cfg Config) func(http.Handler) http.Handler {
 			// constant time, so a store that matched loosely (a prefix, a
 			// case-folding collation) cannot let a wrong token in.
 			if subtle.ConstantTimeCompare(tok.Hash, hash) != 1 {
-				w.Header().Set("WWW-Authenticate", `Bearer realm="`+Realm+`", error="invalid_token"`)
-				deny(w, r, Unauthenticated, "The bearer token is not valid.")
+				unauthenticated(w, r, `Bearer realm="`+Realm+`", error="invalid_token"`, "The bearer token is not valid.")
 				return
 			}
 			if !allowed(tok.Role, cfg.Roles) {
@@ -112,6 +144,11 @@ func Middleware(cfg Config) func(http.Handler) http.Handler {
 			next.ServeHTTP(w, r.WithContext(WithToken(r.Context(), tok)))
 		})
 	}
+}
+
+// TooManyFailuresDetail is the refusal text of a limited client.
+func TooManyFailuresDetail(retry time.Duration) string {
+	return fmt.Sprintf("Too many failed authentications from this address; try again in %d s.", RetryAfterSeconds(retry))
 }
 
 func bearer(h string) (string, bool) {

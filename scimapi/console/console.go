@@ -36,6 +36,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/scimbridge/scimbridge/bridge"
+	"github.com/scimbridge/scimbridge/scimapi/auth"
 )
 
 // Options configures the console.
@@ -60,6 +61,10 @@ type Options struct {
 	Log        *slog.Logger
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Limiter rate-limits failed sign-ins per client: the limiter of the
+	// admin API and SCIM (scimapi.NewRouter passes its own), so failures
+	// anywhere count together. One with the defaults when nil.
+	Limiter *auth.Limiter
 }
 
 // Prefix is where the console is served.
@@ -115,6 +120,9 @@ func newConsole(opt Options, api http.Handler) (*console, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	c := &console{opt: opt, api: api, log: log.With("component", "console"), box: opt.Secrets}
+	if c.opt.Limiter == nil {
+		c.opt.Limiter = auth.NewLimiter(auth.LimiterConfig{Log: c.log})
+	}
 	if c.box == nil {
 		key := make([]byte, bridge.SecretKeySize)
 		if _, err := rand.Read(key); err != nil {

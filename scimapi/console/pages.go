@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"embed"
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/scimbridge/scimbridge/bridge"
+	"github.com/scimbridge/scimbridge/scimapi/auth"
 )
 
 //go:embed templates/*.html
@@ -163,7 +165,7 @@ func (c *console) login(w http.ResponseWriter, r *http.Request) {
 	secret := strings.TrimSpace(r.PostFormValue("token"))
 	if secret == "" {
 		d.Error = "Enter an admin or auditor token."
-		c.renderLogin(w, r, http.StatusUnauthorized, d)
+		c.refuseLogin(w, r, d)
 		return
 	}
 	tok, err := c.findToken(r.Context(), secret)
@@ -171,7 +173,7 @@ func (c *console) login(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, bridge.ErrNotFound):
 		c.log.Info("console sign-in refused: unknown token", "fingerprint", tokenFingerprint(secret))
 		d.Error = "This token is not valid. Use an admin or auditor token of your account."
-		c.renderLogin(w, r, http.StatusUnauthorized, d)
+		c.refuseLogin(w, r, d)
 		return
 	case err != nil:
 		c.log.Error("console sign-in: token lookup failed", "err", err)
@@ -208,6 +210,19 @@ func (c *console) login(w http.ResponseWriter, r *http.Request) {
 	c.setCookie(w, r, SessionCookie, val, c.opt.SessionTTL)
 	c.log.Info("console sign-in", "account", acct, "role", tok.Role, "token", tok.ID)
 	http.Redirect(w, r, landing(s), http.StatusSeeOther)
+}
+
+// refuseLogin answers a failed sign-in: 401 with d.Error, or 429 with
+// Retry-After once the client has failed too often (the limiter of the
+// admin API and SCIM).
+func (c *console) refuseLogin(w http.ResponseWriter, r *http.Request, d pageData) {
+	if retry, limited := c.opt.Limiter.Fail(r); limited {
+		auth.SetRetryAfter(w, retry)
+		d.Error = fmt.Sprintf("Too many failed sign-ins from your address. Try again in %d seconds.", auth.RetryAfterSeconds(retry))
+		c.renderLogin(w, r, http.StatusTooManyRequests, d)
+		return
+	}
+	c.renderLogin(w, r, http.StatusUnauthorized, d)
 }
 
 func (c *console) logout(w http.ResponseWriter, r *http.Request) {
