@@ -201,7 +201,8 @@ func tlsError(addr string, timeout time.Duration, err error) error {
 	case strings.Contains(err.Error(), "first record does not look like a TLS handshake"):
 		reason = "the server does not speak TLS on this port (ldaps is usually port 636)"
 	case errors.Is(err, context.DeadlineExceeded), isTimeout(err):
-		reason = fmt.Sprintf("no answer within %s", timeout)
+		// Connected, but the server is stuck: a timeout, not a TLS fault.
+		return newError(KindTimeout, err, "the directory at %s did not answer the TLS handshake within %s", addr, timeout)
 	case strings.Contains(err.Error(), "protocol version"):
 		reason = "the server does not offer TLS 1.2 or newer"
 	default:

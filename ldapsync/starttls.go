@@ -1,6 +1,8 @@
 package ldapsync
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net"
 	"time"
@@ -22,8 +24,11 @@ func (e *startTLSError) withAddr(addr string, timeout time.Duration) error {
 	if e.refused != "" {
 		return newError(KindTLS, e.err, "StartTLS with %s failed: the server refused it (%s); use security ldaps or none", addr, e.refused)
 	}
-	if isTimeout(e.err) {
-		return dialError(addr, timeout, e.err)
+	if isTimeout(e.err) || errors.Is(e.err, context.DeadlineExceeded) {
+		// The TCP connection was made; the server did not answer the
+		// StartTLS request. "cannot reach" would send admins after the
+		// network when the directory itself is stuck.
+		return newError(KindTimeout, e.err, "the directory at %s did not answer the StartTLS request within %s", addr, timeout)
 	}
 	return newError(KindTLS, e.err, "StartTLS with %s failed: %v", addr, e.err)
 }
