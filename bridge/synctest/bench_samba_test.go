@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,8 +19,9 @@ import (
 func benchSamba(t *testing.T) {
 	lab := sambaLab(t)
 	admin := adminConn(t, lab)
-	seed := lab.Seed()
-	x := seed.Expected()
+	// Not lab.Seed(): building the whole seed in memory would count in
+	// this process's peak RSS. The users to modify are looked up instead.
+	domain := strings.ToLower(strings.ReplaceAll(strings.ReplaceAll(lab.BaseDN, "DC=", ""), ",", "."))
 	root := "OU=DeltaBench," + lab.BaseDN
 	const q = 25
 	deleteTree(t, admin, root)
@@ -29,7 +31,7 @@ func benchSamba(t *testing.T) {
 		req := ldap.NewAddRequest("CN="+name+","+root, nil)
 		req.Attribute("objectClass", []string{"user"})
 		req.Attribute("sAMAccountName", []string{name})
-		req.Attribute("userPrincipalName", []string{name + "@" + x.Domain})
+		req.Attribute("userPrincipalName", []string{name + "@" + domain})
 		req.Attribute("userAccountControl", []string{"512"})
 		req.Attribute("title", []string{"Bench"})
 		if err := admin.Add(req); err != nil {
@@ -56,16 +58,22 @@ func benchSamba(t *testing.T) {
 	}
 	// Regular users whose title changes (restored at the end), and whose
 	// membership of the bench group is added.
-	var modified []int
+	type modifiedUser struct{ dn, title string }
+	var modified []modifiedUser
 	for i := 0; i < q; i++ {
-		modified = append(modified, x.RegularUsers/2+i)
+		res, err := admin.Search(ldap.NewSearchRequest(lab.BaseDN, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false,
+			"(sAMAccountName="+labseed.UserName(lab.Users/2+i)+")", []string{"title"}, nil))
+		if err != nil || len(res.Entries) != 1 {
+			t.Fatalf("find %s: %v", labseed.UserName(lab.Users/2+i), err)
+		}
+		modified = append(modified, modifiedUser{res.Entries[0].DN, res.Entries[0].GetAttributeValue("title")})
 	}
 	t.Cleanup(func() {
-		for _, i := range modified {
-			req := ldap.NewModifyRequest(seed.UserDN(i), nil)
-			req.Replace("title", []string{seed.User(i).First("title")})
+		for _, m := range modified {
+			req := ldap.NewModifyRequest(m.dn, nil)
+			req.Replace("title", []string{m.title})
 			if err := admin.Modify(req); err != nil {
-				t.Errorf("restoring %s: %v", seed.UserDN(i), err)
+				t.Errorf("restoring %s: %v", m.dn, err)
 			}
 		}
 	})
@@ -122,9 +130,9 @@ func benchSamba(t *testing.T) {
 		}
 	}
 	var members []string
-	for _, i := range modified {
-		replace(t, admin, seed.UserDN(i), map[string][]string{"title": {"Changed " + strconv.Itoa(i)}})
-		members = append(members, seed.UserDN(i))
+	for i, m := range modified {
+		replace(t, admin, m.dn, map[string][]string{"title": {"Changed " + strconv.Itoa(i)}})
+		members = append(members, m.dn)
 	}
 	replace(t, admin, group, map[string][]string{"member": members})
 
@@ -137,6 +145,5 @@ func benchSamba(t *testing.T) {
 		t.Fatalf("delta: %s (%s) %s", r.Kind, r.KindReason, r.Summary())
 	}
 	res.PeakRSSMiB = peakRSSMiB()
-	_ = labseed.DefaultUsers
 	fmt.Printf("BENCHRESULT %s\n", asJSON(res))
 }
