@@ -2,6 +2,8 @@ package bridge
 
 import (
 	"encoding/json"
+	"fmt"
+	"io"
 	"time"
 )
 
@@ -187,13 +189,20 @@ func (s Settings) Scope() Scope {
 func (s Settings) ImportsOUs() bool { return s.OrganizationalUnits.Mode != OUNone }
 
 // ParseSettings decodes a settings document, refusing unknown fields so a
-// misspelt key is an error and not a silently ignored setting.
+// misspelt key is an error and not a silently ignored setting, and
+// anything after the document (a second document, stray text) so that
+// what is saved is exactly what was written.
 func ParseSettings(data []byte) (Settings, error) {
 	var s Settings
 	dec := json.NewDecoder(bytesReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&s); err != nil {
 		return Settings{}, &ValidationError{Problems: []Problem{{Field: "", Message: "the document is not valid JSON for directory settings: " + err.Error()}}}
+	}
+	end := dec.InputOffset()
+	if _, err := dec.Token(); err != io.EOF {
+		return Settings{}, &ValidationError{Problems: []Problem{{Field: "",
+			Message: fmt.Sprintf("the document must be one JSON object, but more follows it (after byte %d)", end)}}}
 	}
 	return s, nil
 }
