@@ -22,6 +22,8 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"testing"
@@ -209,6 +211,10 @@ func TestBenchChild(t *testing.T) {
 	}
 	e.configure(acct, settings)
 
+	if path := os.Getenv("SCIMBRIDGE_BENCH_HEAP"); path != "" {
+		stop := watchHeap(path)
+		defer stop()
+	}
 	res := benchResult{Users: users}
 	start := time.Now()
 	r := e.mustSucceed(bridge.RunOptions{Account: acct, Full: true})
@@ -301,4 +307,30 @@ func benchLogLevel() slog.Level {
 		return slog.LevelDebug
 	}
 	return slog.LevelInfo
+}
+
+// watchHeap writes a heap profile to path whenever the live heap is the
+// largest seen so far (checked every 200 ms), to see what peak memory is.
+func watchHeap(path string) func() {
+	done := make(chan struct{})
+	go func() {
+		var best uint64
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(200 * time.Millisecond):
+			}
+			var m runtime.MemStats
+			runtime.ReadMemStats(&m)
+			if m.HeapAlloc > best {
+				best = m.HeapAlloc
+				if f, err := os.Create(path); err == nil {
+					_ = pprof.WriteHeapProfile(f)
+					f.Close()
+				}
+			}
+		}
+	}()
+	return func() { close(done) }
 }
