@@ -68,6 +68,7 @@ func mountSCIM(sub *mux.Router, opt Options) {
 		},
 	}))
 	sub.Use(s.limitBody)
+	sub.Use(requireJSON)
 	sub.HandleFunc("/ServiceProviderConfig", s.serviceProviderConfig).Methods(http.MethodGet)
 	sub.HandleFunc("/Schemas", s.schemas).Methods(http.MethodGet)
 	sub.HandleFunc("/Schemas/{id}", s.schemaByID).Methods(http.MethodGet)

@@ -112,6 +112,9 @@ func Mount(r *mux.Router, opt Options) {
 	var paths []string
 	for _, rt := range h.routes() {
 		var hf http.Handler = h.authorize(rt)
+		if rt.doc.body != "" {
+			hf = jsonBody(hf)
+		}
 		if rt.access != public {
 			hf = authMW(hf)
 		}

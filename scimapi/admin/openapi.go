@@ -138,6 +138,9 @@ func operation(rt Route) obj {
 		add(400, "Problem")
 		add(413, "Problem")
 	}
+	if d.body != "" {
+		add(415, "Problem")
+	}
 	add(500, "Problem")
 	op["responses"] = resp
 	return op

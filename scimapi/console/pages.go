@@ -152,6 +152,11 @@ func (c *console) renderLogin(w http.ResponseWriter, r *http.Request, status int
 func (c *console) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
 	if err := r.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			http.Error(w, "The form is larger than 64 KiB.", http.StatusRequestEntityTooLarge)
+			return
+		}
 		http.Error(w, "The form could not be read.", http.StatusBadRequest)
 		return
 	}
