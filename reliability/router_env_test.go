@@ -85,6 +85,7 @@ type req struct {
 	body         []byte
 	remote       string // RemoteAddr; 192.0.2.1:1234 by default
 	header       http.Header
+	chunked      bool // no Content-Length: the size is known only by reading
 }
 
 func (r *router) do(q req) *httptest.ResponseRecorder {
@@ -92,6 +93,10 @@ func (r *router) do(q req) *httptest.ResponseRecorder {
 	hr := httptest.NewRequest(q.method, "http://bridge.test"+q.path, bytes.NewReader(q.body))
 	if q.body == nil {
 		hr = httptest.NewRequest(q.method, "http://bridge.test"+q.path, nil)
+	}
+	if q.chunked {
+		hr.Body = io.NopCloser(io.MultiReader(bytes.NewReader(q.body)))
+		hr.ContentLength = -1
 	}
 	if q.remote != "" {
 		hr.RemoteAddr = q.remote
@@ -223,4 +228,62 @@ func (b *browser) api(method, path, csrf string, body []byte) (*http.Response, s
 		hr.Header.Set("X-CSRF-Token", csrf)
 	}
 	return b.send(hr)
+}
+
+// consoleSession signs in in-process with token and returns the session
+// cookie (as a Cookie header value) and the session's CSRF token.
+func (r *router) consoleSession(token string) (cookie, csrf string) {
+	r.t.Helper()
+	w := r.consoleSignIn("192.0.2.1:1234", token)
+	if w.Code != 303 {
+		r.t.Fatalf("console sign-in: %d %s", w.Code, w.Body)
+	}
+	for _, c := range w.Result().Cookies() {
+		if c.Name == console.SessionCookie {
+			cookie = c.Name + "=" + c.Value
+		}
+	}
+	page := r.do(req{method: "GET", path: w.Header().Get("Location"), header: http.Header{"Cookie": {cookie}}})
+	m := regexp.MustCompile(`name="csrf-token" content="([^"]+)"`).FindStringSubmatch(page.Body.String())
+	if cookie == "" || m == nil {
+		r.t.Fatalf("no session cookie or CSRF token after signing in (page %d)", page.Code)
+	}
+	return cookie, m[1]
+}
+
+// tableCounts counts the rows of every table of the store's database
+// (SQLite or PostgreSQL).
+func tableCounts(t *testing.T, store *db.Store) map[string]int {
+	t.Helper()
+	sqlDB, err := store.SQLDB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := `SELECT name FROM sqlite_master WHERE type = 'table'`
+	if store.Dialect() == db.DialectPostgres {
+		q = `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`
+	}
+	rows, err := sqlDB.Query(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tables []string
+	for rows.Next() {
+		var n string
+		_ = rows.Scan(&n)
+		tables = append(tables, n)
+	}
+	rows.Close()
+	out := map[string]int{}
+	for _, tb := range tables {
+		var n int
+		if err := sqlDB.QueryRow(`SELECT count(*) FROM "` + tb + `"`).Scan(&n); err != nil {
+			t.Fatalf("count %s: %v", tb, err)
+		}
+		out[tb] = n
+	}
+	if len(out) < 5 {
+		t.Fatalf("only %d tables found: %v", len(out), out)
+	}
+	return out
 }
