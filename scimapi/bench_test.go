@@ -26,8 +26,7 @@ import (
 //
 // Each case runs b.N requests from 4 concurrent clients and reports
 // requests per second, p50 / p99 latency and the process's CPU time per
-// request. SCIMBRIDGE_BENCH_USERS
-// shrinks the store for a quick run.
+// request. SCIMBRIDGE_BENCH_USERS shrinks the store for a quick run.
 
 // benchStore keeps only the strings the requests need (not the generated
 // users with their attribute maps): a large live heap in the harness would
