@@ -158,14 +158,37 @@ type browser struct {
 	t    *testing.T
 	c    *http.Client
 	base string
-	// seen collects every response (status line, headers, body).
+	// seen collects every response (status line, headers, body),
+	// redirects included.
 	seen *bytes.Buffer
 }
 
 func newBrowser(t *testing.T, base string) *browser {
 	jar, _ := cookiejar.New(nil)
-	return &browser{t: t, base: base, seen: &bytes.Buffer{},
-		c: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
+	seen := &bytes.Buffer{}
+	return &browser{t: t, base: base, seen: seen,
+		c: &http.Client{Jar: jar, Timeout: 30 * time.Second, Transport: recorder{seen}}}
+}
+
+// recorder keeps every response the browser gets, redirects included.
+type recorder struct{ seen *bytes.Buffer }
+
+func (rec recorder) RoundTrip(hr *http.Request) (*http.Response, error) {
+	res, err := http.DefaultTransport.RoundTrip(hr)
+	if err != nil {
+		return res, err
+	}
+	data, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	res.Body = io.NopCloser(bytes.NewReader(data))
+	rec.seen.WriteString(hr.Method + " " + hr.URL.RequestURI() + " -> " + res.Status + "\n")
+	_ = res.Header.Write(rec.seen)
+	rec.seen.Write(data)
+	rec.seen.WriteString("\n")
+	return res, nil
 }
 
 func (b *browser) send(hr *http.Request) (*http.Response, string) {
@@ -176,10 +199,6 @@ func (b *browser) send(hr *http.Request) (*http.Response, string) {
 	}
 	defer res.Body.Close()
 	data, _ := io.ReadAll(res.Body)
-	b.seen.WriteString(res.Status + "\n")
-	_ = res.Header.Write(b.seen)
-	b.seen.Write(data)
-	b.seen.WriteString("\n")
 	return res, string(data)
 }
 
