@@ -156,7 +156,7 @@ func (d *deltaState) lookup(b *planBuilder, key string) (Ref, bool) {
 		}
 	}
 	r, ok := d.stored[key]
-	if !ok || b.seen[r.guid] || d.gone[r.guid] != "" {
+	if !ok || b.saw(r.guid) || d.gone[r.guid] != "" {
 		return Ref{}, false
 	}
 	return r.Ref, true
@@ -200,7 +200,7 @@ func (d *deltaState) ouMembers(b *planBuilder) {
 	// Members after the run: unchanged stored objects where they were, the
 	// changed ones where they are now.
 	for k, st := range b.states {
-		if strings.HasPrefix(k, "local:") || st.Status == StatusDeleted || b.seen[k] || d.gone[k] != "" || st.DN == "" {
+		if strings.HasPrefix(k, "local:") || st.Status == StatusDeleted || b.saw(k) || d.gone[k] != "" || st.DN == "" {
 			continue
 		}
 		typ := ""
@@ -279,7 +279,7 @@ func (d *deltaState) emitHolders(b *planBuilder, sink func(PlanItem) error) erro
 	}
 	for _, id := range d.holders {
 		st, ok := byID[id]
-		if !ok || b.seen[normGUID(st.ExternalID)] || d.gone[normGUID(st.ExternalID)] != "" || st.Status == StatusDeleted {
+		if !ok || b.saw(normGUID(st.ExternalID)) || d.gone[normGUID(st.ExternalID)] != "" || st.Status == StatusDeleted {
 			continue
 		}
 		if st.Kind == KindOU && b.settings.ImportsOUs() && d.affected[NormalizeDN(st.DN)] {

@@ -33,7 +33,6 @@ type planBuilder struct {
 
 	refs map[string]Ref // normalized DN -> object that will exist after the run
 	ids  map[string]string
-	seen map[string]bool // objectGUIDs the read returned
 
 	live    int
 	early   []PlanItem // errors found while indexing (no objectGUID)
@@ -90,7 +89,6 @@ func (b *planBuilder) build(r dirRead) Plan {
 func (b *planBuilder) begin() {
 	b.refs = map[string]Ref{}
 	b.ids = map[string]string{}
-	b.seen = map[string]bool{}
 	b.live = 0
 	for k, st := range b.states {
 		if !strings.HasPrefix(k, "local:") && st.Status != StatusDeleted {
@@ -171,14 +169,14 @@ func (b *planBuilder) finish() {
 	reasons := map[string]string{}
 	if b.delta != nil {
 		for g, reason := range b.delta.gone {
-			if st, ok := b.states[g]; ok && !b.seen[g] {
+			if st, ok := b.states[g]; ok && !b.saw(g) {
 				missing = append(missing, st)
 				reasons[g] = reason
 			}
 		}
 	} else {
 		for k, st := range b.states {
-			if strings.HasPrefix(k, "local:") || b.seen[k] {
+			if strings.HasPrefix(k, "local:") || b.saw(k) {
 				continue
 			}
 			missing = append(missing, st)
@@ -214,7 +212,7 @@ func (b *planBuilder) finish() {
 		switch {
 		case strings.HasPrefix(k, "local:"):
 			taken[strings.ToLower(st.Name)] = "the local user " + st.ID
-		case b.delta != nil && !b.seen[k] && b.delta.gone[k] == "":
+		case b.delta != nil && !b.saw(k) && b.delta.gone[k] == "":
 			// Unchanged since the last run: it keeps its name.
 			if _, ok := taken[strings.ToLower(st.Name)]; !ok {
 				taken[strings.ToLower(st.Name)] = "the AD user " + st.DN
@@ -425,6 +423,13 @@ func (b *planBuilder) groupItem(g Group, st *ObjectState, role ProtectionRole, o
 	return it
 }
 
+// saw reports whether the read returned the objectGUID g (every GUID read
+// has an id).
+func (b *planBuilder) saw(g string) bool {
+	_, ok := b.ids[g]
+	return ok
+}
+
 // assign gives the entry its SCIM id: the stored one when the objectGUID is
 // known as the same type of object, a new UUID otherwise.
 func (b *planBuilder) assign(e Entry, t ObjectType) (string, *ObjectState) {
@@ -439,7 +444,6 @@ func (b *planBuilder) assign(e Entry, t ObjectType) (string, *ObjectState) {
 	}
 	if g != "" {
 		b.ids[g] = id
-		b.seen[g] = true
 	}
 	return id, st
 }
