@@ -27,9 +27,9 @@ func adUser(name, given, family, dept string, active bool) bridge.User {
 	dn := "CN=" + given + " " + family + ",OU=Staff,DC=example,DC=com"
 	attrs := map[string]any{
 		"userName": upn, "displayName": given + " " + family, "active": active, "externalId": guid,
-		"name":   map[string]any{"givenName": given, "familyName": family},
-		"title":  "Engineer",
-		"emails": []any{map[string]any{"type": "work", "value": upn, "primary": true}},
+		"name":                      map[string]any{"givenName": given, "familyName": family},
+		"title":                     "Engineer",
+		"emails":                    []any{map[string]any{"type": "work", "value": upn, "primary": true}},
 		bridge.SchemaEnterpriseUser: map[string]any{"department": dept, "employeeNumber": "E-" + name},
 		bridge.SchemaBridgeUser: map[string]any{"dn": dn, "ouPath": "Staff", "kind": "user", "status": string(status),
 			"protected": false, "extensionAttribute1": "x" + name},

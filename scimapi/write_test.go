@@ -43,10 +43,10 @@ func TestEntraFlow(t *testing.T) {
 		r = e.do("POST", "/scim/v2/Users", map[string]any{
 			"schemas":    []string{userURN, bridge.SchemaEnterpriseUser},
 			"externalId": "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef", "userName": "Test_User_ab6490ee", "active": true,
-			"emails":     []any{map[string]any{"primary": true, "type": "work", "value": "Test_User_fd0ea19b@testuser.com"}},
-			"meta":       map[string]any{"resourceType": "User"},
-			"name":       map[string]any{"formatted": "givenName familyName", "familyName": "familyName", "givenName": "givenName"},
-			"roles":      []any{},
+			"emails":                    []any{map[string]any{"primary": true, "type": "work", "value": "Test_User_fd0ea19b@testuser.com"}},
+			"meta":                      map[string]any{"resourceType": "User"},
+			"name":                      map[string]any{"formatted": "givenName familyName", "familyName": "familyName", "givenName": "givenName"},
+			"roles":                     []any{},
 			bridge.SchemaEnterpriseUser: map[string]any{"department": "R&D"},
 		}).want(t, 201, "")
 		id := r.str("id")
@@ -124,8 +124,8 @@ func TestOktaFlow(t *testing.T) {
 			t.Fatal(r.Body.String())
 		}
 		r = e.do("POST", "/scim/v2/Users", map[string]any{"schemas": []string{userURN}, "userName": "test.user@okta.local",
-			"name":   map[string]any{"givenName": "Test", "familyName": "User"},
-			"emails": []any{map[string]any{"primary": true, "value": "test.user@okta.local", "type": "work"}},
+			"name":        map[string]any{"givenName": "Test", "familyName": "User"},
+			"emails":      []any{map[string]any{"primary": true, "value": "test.user@okta.local", "type": "work"}},
 			"displayName": "Test User", "locale": "en-US", "externalId": "00ujl29u0le5T6Aj10h7", "groups": []any{},
 			"password": "1mz050nq", "active": true}).want(t, 201, "")
 		uid := r.str("id")

@@ -49,6 +49,19 @@ func (h *handler) start(w http.ResponseWriter, r *http.Request, opt bridge.RunOp
 	ctx, cancel := context.WithTimeout(r.Context(), startTimeout)
 	defer cancel()
 	run, err := h.opt.Runner.Start(ctx, opt)
+	// A run records its end before it lets go of the account's lock, so
+	// for a moment the lock is held while no run is running: wait that
+	// moment out rather than answer 409 for a run the admin sees finished.
+	for i := 0; errors.Is(err, bridge.ErrRunInProgress) && i < lockReleaseRetries; i++ {
+		if _, ok, _ := bridge.RunningRun(r.Context(), h.opt.Store, opt.Account); ok {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(lockReleaseWait):
+		}
+		run, err = h.opt.Runner.Start(ctx, opt)
+	}
 	if errors.Is(err, bridge.ErrRunInProgress) {
 		p := Problem{Status: http.StatusConflict, Detail: "A sync run is already in progress for this account; run holds it."}
 		if running, ok, _ := bridge.RunningRun(r.Context(), h.opt.Store, opt.Account); ok {
@@ -67,6 +80,12 @@ func (h *handler) start(w http.ResponseWriter, r *http.Request, opt bridge.RunOp
 	w.Header().Set("Location", runPath(run))
 	writeJSON(w, http.StatusAccepted, run)
 }
+
+// How long Run Now waits for a finished run to release the account lock.
+const (
+	lockReleaseRetries = 20
+	lockReleaseWait    = 100 * time.Millisecond
+)
 
 func runPath(run bridge.Run) string {
 	return "/api/v1/accounts/" + run.AccountID + "/runs/" + run.ID
