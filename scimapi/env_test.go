@@ -3,19 +3,16 @@ package scimapi
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/scimbridge/scimbridge/internal/pgtest"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
@@ -27,53 +24,7 @@ import (
 // PostgreSQL in a random database on SCIMBRIDGE_TEST_POSTGRES_URL (skipped
 // when unreachable, a failure when CI=true).
 
-const defaultTestPostgresURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-
-func postgresTestURL(t testing.TB) string {
-	t.Helper()
-	admin := os.Getenv("SCIMBRIDGE_TEST_POSTGRES_URL")
-	if admin == "" {
-		admin = defaultTestPostgresURL
-	}
-	unreachable := func(err error) {
-		t.Helper()
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL unreachable at SCIMBRIDGE_TEST_POSTGRES_URL: %v", err)
-		}
-		t.Skipf("PostgreSQL unreachable (set SCIMBRIDGE_TEST_POSTGRES_URL): %v", err)
-	}
-	adb, err := sql.Open("pgx", admin)
-	if err != nil {
-		unreachable(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := adb.PingContext(ctx); err != nil {
-		adb.Close()
-		unreachable(err)
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "scimbridge_scim_" + hex.EncodeToString(b[:])
-	if _, err := adb.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		adb.Close()
-		t.Fatalf("create test database: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := adb.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop test database %s: %v", name, err)
-		}
-		adb.Close()
-	})
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatalf("parse SCIMBRIDGE_TEST_POSTGRES_URL: %v", err)
-	}
-	u.Path = "/" + name
-	return u.String()
-}
+func postgresTestURL(t testing.TB) string { return pgtest.NewDatabase(t) }
 
 func openStore(t testing.TB, backend string) *db.Store {
 	t.Helper()
