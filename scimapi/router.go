@@ -84,6 +84,7 @@ func NewRouter(opt Options) http.Handler {
 	r.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	}).Methods(http.MethodGet)
+	health := &healthCache{store: opt.Store}
 	r.HandleFunc("/readyz", func(w http.ResponseWriter, req *http.Request) {
 		ctx, cancel := context.WithTimeout(req.Context(), 2*time.Second)
 		defer cancel()
@@ -92,7 +93,15 @@ func NewRouter(opt Options) http.Handler {
 			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unreachable"})
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+		// The last sync state is reported, not judged: a failed sync leaves
+		// the last good data servable, so it does not make a replica unready.
+		syncs, err := health.get(ctx)
+		if err != nil {
+			opt.Log.Warn("readiness check could not read the runs", "err", err)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unreachable"})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "syncs": syncs})
 	}).Methods(http.MethodGet)
 	return r
 }

@@ -31,6 +31,16 @@ func runServer(ctx context.Context, env *cliEnv, ln net.Listener, store *db.Stor
 	m := metrics.New()
 	runner := bridge.NewRunner(bridge.Engine{Store: store, Open: ldapsync.Open, Secrets: box.Open, Log: log}, log)
 	runner.OnFinish = m.ObserveRun
+	// The last-success gauge survives a restart: fill it from the runs.
+	if health, err := bridge.SyncHealthOf(ctx, store); err == nil {
+		for _, h := range health {
+			if h.LastSuccessAt != nil {
+				m.SetLastSuccess(h.Account, *h.LastSuccessAt)
+			}
+		}
+	} else {
+		log.Warn("cannot read the last successful runs for the metrics", "err", err)
+	}
 	go runner.Watch(ctx)
 	go (&bridge.Scheduler{Runner: runner, Log: log}).Serve(ctx)
 
