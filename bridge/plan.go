@@ -48,6 +48,10 @@ type PlanItem struct {
 	// refreshDrop, with ouRefresh, says to drop these members from the
 	// stored list instead (groups that held an object now gone).
 	refreshDrop map[string]bool
+	// membersByDeletion: the only member change is the removal of objects
+	// this run soft-deletes, which drops their membership rows anyway; the
+	// member list is not rewritten.
+	membersByDeletion bool
 }
 
 // Writes reports whether applying the item writes the object.

@@ -133,6 +133,8 @@ type syncRun struct {
 	run   *Run
 	log   *slog.Logger
 	prots protections
+	// deleting holds the ids the plan soft-deletes.
+	deleting map[string]bool
 }
 
 // end records the outcome. A cancelled context turns a failure into
@@ -290,6 +292,12 @@ func (s *syncRun) execute(ctx context.Context) {
 				s.end(ctx, RunFailed, "loading the groups of deleted objects failed: "+err.Error()+"; nothing was changed")
 				return
 			}
+		}
+	}
+	s.deleting = map[string]bool{}
+	for _, it := range b.missing {
+		if it.Action == ActionDelete {
+			s.deleting[it.ID] = true
 		}
 	}
 	missing := Plan{Items: b.missing, Live: b.live}

@@ -142,7 +142,7 @@ func (k *sink) put(ctx context.Context, it PlanItem) error {
 		return nil
 	}
 	k.total++
-	if it.Group != nil && (it.Action == ActionAdd || it.Action == ActionReactivate || contains(it.Changed, "members")) {
+	if it.Group != nil && !it.membersByDeletion && (it.Action == ActionAdd || it.Action == ActionReactivate || contains(it.Changed, "members")) {
 		m := PlanItem{ID: it.ID, Group: &Group{Members: it.Group.Members}}
 		k.members = append(k.members, m)
 	}
@@ -390,5 +390,31 @@ func (s *syncRun) refreshOU(ctx context.Context, it PlanItem) (PlanItem, error) 
 	sortMembers(g.Members)
 	g.Hash = contentHash(g.Attributes, g.Members)
 	out.Action, out.Reason, out.Group = ActionUpdate, ReasonChanged, &g
+	// Rewriting a large group's member rows to drop a few deleted members
+	// would cost as much as the group is large; the deletion drops them.
+	now := make(map[string]bool, len(g.Members))
+	for _, m := range g.Members {
+		now[m.ID] = true
+	}
+	out.membersByDeletion = true
+	for _, m := range old.Members {
+		if !now[m.ID] && !s.deleting[m.ID] {
+			out.membersByDeletion = false
+		}
+	}
+	if len(g.Members) > len(old.Members) {
+		out.membersByDeletion = false
+	} else {
+		was := make(map[string]bool, len(old.Members))
+		for _, m := range old.Members {
+			was[m.ID] = true
+		}
+		for _, m := range g.Members {
+			if !was[m.ID] {
+				out.membersByDeletion = false
+				break
+			}
+		}
+	}
 	return out, nil
 }
