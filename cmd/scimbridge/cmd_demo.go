@@ -50,15 +50,11 @@ func runDemo(ctx context.Context, env *cliEnv, args []string) error {
 	host, port, _ := net.SplitHostPort(dir.Addr())
 	portNum, _ := strconv.Atoi(port)
 
-	store, err := pc.openStore(ctx, log)
+	store, box, err := pc.openStoreAndSecrets(ctx, env, log)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	box, err := pc.secretBox(env, log)
-	if err != nil {
-		return err
-	}
 	doc := map[string]any{
 		"connection": map[string]any{
 			"host": host, "port": portNum, "security": "none",

@@ -14,24 +14,8 @@ import (
 )
 
 func runDirectory(ctx context.Context, env *cliEnv, args []string) error {
-	sub := ""
-	if len(args) > 0 {
-		sub, args = args[0], args[1:]
-	}
-	switch sub {
-	case "set":
-		return runDirectorySet(ctx, env, args)
-	case "show":
-		return runDirectoryShow(ctx, env, args)
-	case "ous":
-		return runDirectoryOUs(ctx, env, args)
-	case "-h", "--help", "help":
-		directoryUsage(env.stderr)
-		return nil
-	default:
-		directoryUsage(env.stderr)
-		return &exitError{code: 2, err: errQuiet}
-	}
+	return dispatch(ctx, env, args, directoryUsage,
+		subcommand{"set", runDirectorySet}, subcommand{"show", runDirectoryShow}, subcommand{"ous", runDirectoryOUs})
 }
 
 func directoryUsage(w io.Writer) {

@@ -19,16 +19,12 @@ func runServe(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	log := pc.logger(env)
-	store, err := pc.openStore(ctx, log)
+	// Fail early on a missing or wrong key rather than at the first sync.
+	store, box, err := pc.openStoreAndSecrets(ctx, env, log)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	// Fail early on a missing or wrong key rather than at the first sync.
-	box, err := pc.secretBox(env, log)
-	if err != nil {
-		return err
-	}
 	if err := checkSecrets(ctx, store, box); err != nil {
 		return err
 	}

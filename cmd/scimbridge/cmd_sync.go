@@ -20,15 +20,11 @@ func runSync(ctx context.Context, env *cliEnv, args []string) error {
 		return err
 	}
 	log := pc.logger(env)
-	store, err := pc.openStore(ctx, log)
+	store, box, err := pc.openStoreAndSecrets(ctx, env, log)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	box, err := pc.secretBox(env, log)
-	if err != nil {
-		return err
-	}
 	eng := &bridge.Engine{Store: store, Open: ldapsync.Open, Secrets: box.Open, Log: log}
 	trigger := bridge.TriggerCLI
 	run, err := eng.Run(ctx, bridge.RunOptions{Account: *account, Trigger: trigger, DryRun: *dryRun, Full: *full, ApproveRunID: *approve})

@@ -13,24 +13,8 @@ import (
 )
 
 func runToken(ctx context.Context, env *cliEnv, args []string) error {
-	sub := ""
-	if len(args) > 0 {
-		sub, args = args[0], args[1:]
-	}
-	switch sub {
-	case "create":
-		return runTokenCreate(ctx, env, args)
-	case "list":
-		return runTokenList(ctx, env, args)
-	case "revoke":
-		return runTokenRevoke(ctx, env, args)
-	case "-h", "--help", "help":
-		tokenUsage(env.stderr)
-		return nil
-	default:
-		tokenUsage(env.stderr)
-		return &exitError{code: 2, err: errQuiet}
-	}
+	return dispatch(ctx, env, args, tokenUsage,
+		subcommand{"create", runTokenCreate}, subcommand{"list", runTokenList}, subcommand{"revoke", runTokenRevoke})
 }
 
 func tokenUsage(w io.Writer) {

@@ -138,3 +138,18 @@ func decodeKey(s string) ([]byte, error) {
 	}
 	return nil, fmt.Errorf("%w: the key must be %d bytes in base64 or hex", bridge.ErrSecretKey, bridge.SecretKeySize)
 }
+
+// openStoreAndSecrets opens the database and the box sealing its secrets:
+// what every command that syncs or serves needs. The caller closes the store.
+func (pc *processConfig) openStoreAndSecrets(ctx context.Context, env *cliEnv, log *slog.Logger) (*db.Store, *bridge.SecretBox, error) {
+	store, err := pc.openStore(ctx, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	box, err := pc.secretBox(env, log)
+	if err != nil {
+		store.Close()
+		return nil, nil, err
+	}
+	return store, box, nil
+}
