@@ -22,7 +22,7 @@ func benchSamba(t *testing.T) {
 	// Not lab.Seed(): building the whole seed in memory would count in
 	// this process's peak RSS. The users to modify are looked up instead.
 	domain := strings.ToLower(strings.ReplaceAll(strings.ReplaceAll(lab.BaseDN, "DC=", ""), ",", "."))
-	root := "OU=DeltaBench," + lab.BaseDN
+	root := "CN=DeltaBench," + lab.BaseDN // a container: other tests count OUs
 	const q = 25
 	deleteTree(t, admin, root)
 	t.Cleanup(func() { deleteTree(t, admin, root) })
@@ -40,7 +40,7 @@ func benchSamba(t *testing.T) {
 	}
 	if err := admin.Add(func() *ldap.AddRequest {
 		r := ldap.NewAddRequest(root, nil)
-		r.Attribute("objectClass", []string{"organizationalUnit"})
+		r.Attribute("objectClass", []string{"container"})
 		return r
 	}()); err != nil {
 		t.Fatal(err)

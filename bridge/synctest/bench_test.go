@@ -109,7 +109,7 @@ func BenchmarkDelta(b *testing.B) {
 // BenchmarkSamba: the whole Samba lab named by the environment
 // (SCIMBRIDGE_LAB_* or $SCIMBRIDGE_LAB_ENV_FILE): a full sync, a full sync
 // with nothing changed, a delta with nothing changed, then 100 changes in
-// OU=DeltaBench (25 new users, 25 deleted, 25 modified, 25 members added)
+// CN=DeltaBench (25 new users, 25 deleted, 25 modified, 25 members added)
 // and the delta run that catches them. Writes to the lab (and cleans up),
 // so it runs only with SCIMBRIDGE_BENCH_SAMBA=1.
 func BenchmarkSamba(b *testing.B) {
