@@ -4,17 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"log/slog"
-	"net/url"
-	"os"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
-	"time"
+
+	"github.com/scimbridge/scimbridge/internal/pgtest"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
@@ -44,52 +41,10 @@ func openSQLite(t *testing.T) bridge.Store {
 	return s
 }
 
-// openPostgres creates a database with a random name, dropped when the test
-// ends. Without a reachable server the test is skipped, unless CI=true.
+// openPostgres opens a store on a throwaway database (internal/pgtest).
 func openPostgres(t *testing.T) bridge.Store {
 	t.Helper()
-	admin := os.Getenv("SCIMBRIDGE_TEST_POSTGRES_URL")
-	if admin == "" {
-		admin = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	}
-	unreachable := func(err error) {
-		t.Helper()
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("PostgreSQL unreachable at SCIMBRIDGE_TEST_POSTGRES_URL: %v", err)
-		}
-		t.Skipf("PostgreSQL unreachable (set SCIMBRIDGE_TEST_POSTGRES_URL): %v", err)
-	}
-	adb, err := sql.Open("pgx", admin)
-	if err != nil {
-		unreachable(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := adb.PingContext(ctx); err != nil {
-		adb.Close()
-		unreachable(err)
-	}
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	name := "scimbridge_synctest_" + hex.EncodeToString(b[:])
-	if _, err := adb.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		adb.Close()
-		t.Fatalf("create test database: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if _, err := adb.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop test database %s: %v", name, err)
-		}
-		adb.Close()
-	})
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatalf("parse SCIMBRIDGE_TEST_POSTGRES_URL: %v", err)
-	}
-	u.Path = "/" + name
-	s, err := db.Open(context.Background(), db.Config{URL: u.String()})
+	s, err := db.Open(context.Background(), db.Config{URL: pgtest.NewDatabase(t)})
 	if err != nil {
 		t.Fatalf("open PostgreSQL: %v", err)
 	}
