@@ -76,13 +76,13 @@ func (e *Engine) Run(ctx context.Context, opt RunOptions) (Run, error) {
 		trigger = TriggerManual
 	}
 	run := Run{
-		ID:         uuid.NewString(),
-		AccountID:  opt.Account,
-		Trigger:    trigger,
-		Kind:       RunFull,
-		DryRun:     opt.DryRun,
-		Status:     RunRunning,
-		StartedAt:  e.now(),
+		ID:        uuid.NewString(),
+		AccountID: opt.Account,
+		Trigger:   trigger,
+		Kind:      RunFull,
+		DryRun:    opt.DryRun,
+		Status:    RunRunning,
+		StartedAt: e.now(),
 	}
 	if err := e.Store.CreateRun(ctx, run); err != nil {
 		return Run{}, fmt.Errorf("recording the run: %w", err)
@@ -97,7 +97,7 @@ func (e *Engine) Run(ctx context.Context, opt RunOptions) (Run, error) {
 	s.execute(ctx)
 	done := e.now()
 	run.FinishedAt = &done
-	if err := e.Store.UpdateRun(context.WithoutCancel(ctx), run); err != nil {
+	if err := e.recordEnd(context.WithoutCancel(ctx), run, s.log); err != nil {
 		return run, fmt.Errorf("recording the end of run %s: %w", run.ID, err)
 	}
 	s.log.Info("sync run finished", "status", run.Status, "error", run.Error,
@@ -415,8 +415,6 @@ func (s *syncRun) checkApproval(ctx context.Context) (int, string) {
 	return held.Counts.Users.Deleted + held.Counts.Groups.Deleted, ""
 }
 
-
-
 func (s *syncRun) event(it PlanItem) RunEvent {
 	return RunEvent{
 		RunID:      s.run.ID,
@@ -433,7 +431,6 @@ func (s *syncRun) event(it PlanItem) RunEvent {
 	}
 }
 
-
 // loadStates reads the stored state of every AD-sourced object, keyed by
 // lower-case objectGUID, and of local users (for userName clashes) under
 // "local:"+id.
@@ -448,4 +445,27 @@ func loadStates(ctx context.Context, store Store, account string) (map[string]Ob
 		return nil
 	})
 	return out, err
+}
+
+// endRetries and endRetryWait bound how long a run keeps trying to record
+// its end: a database that restarts at that moment would otherwise leave
+// the run "running" until the next serve start marks it abandoned.
+var (
+	endRetries   = 6
+	endRetryWait = 500 * time.Millisecond
+)
+
+// recordEnd writes the run's final report, retrying with a growing wait.
+func (e *Engine) recordEnd(ctx context.Context, run Run, log *slog.Logger) error {
+	wait := endRetryWait
+	var err error
+	for i := 0; i < endRetries; i++ {
+		if err = e.Store.UpdateRun(ctx, run); err == nil {
+			return nil
+		}
+		log.Warn("recording the end of the run failed; retrying", "attempt", i+1, "err", err)
+		time.Sleep(wait)
+		wait *= 2
+	}
+	return err
 }
