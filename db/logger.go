@@ -17,7 +17,7 @@ import (
 type gormLogger struct{ log *slog.Logger }
 
 var (
-	_ logger.Interface = (*gormLogger)(nil)
+	_ logger.Interface  = (*gormLogger)(nil)
 	_ gorm.ParamsFilter = (*gormLogger)(nil)
 )
 
