@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	scimerrors "github.com/elimity-com/scim/errors"
-	"github.com/gorilla/mux"
 	filter "github.com/scim2/filter-parser/v2"
 
 	"github.com/scimbridge/scimbridge/bridge"
@@ -86,20 +85,7 @@ func parsePatch(body map[string]any) ([]patchOp, error) {
 }
 
 func (s *server) patch(w http.ResponseWriter, r *http.Request, rt *resourceType) {
-	id := mux.Vars(r)["id"]
-	body, err := readJSON(r)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	doc, version, err := s.patchDoc(r, rt, id, body)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	w.Header().Set("ETag", etag(version))
-	proj, _ := parseProjection(rt, r.URL.Query()["attributes"], r.URL.Query()["excludedAttributes"])
-	writeSCIM(w, http.StatusOK, proj.apply(rt, doc))
+	s.update(w, r, rt, s.patchDoc)
 }
 
 func (s *server) patchDoc(r *http.Request, rt *resourceType, id string, body map[string]any) (map[string]any, int64, error) {

@@ -478,13 +478,19 @@ func (s *server) loadForWrite(r *http.Request, rt *resourceType, id string, with
 }
 
 func (s *server) replace(w http.ResponseWriter, r *http.Request, rt *resourceType) {
-	id := mux.Vars(r)["id"]
+	s.update(w, r, rt, s.replaceDoc)
+}
+
+// update serves PUT and PATCH alike: read the JSON body, change the
+// resource with change, and answer the new document with its ETag.
+func (s *server) update(w http.ResponseWriter, r *http.Request, rt *resourceType,
+	change func(r *http.Request, rt *resourceType, id string, body map[string]any) (map[string]any, int64, error)) {
 	body, err := readJSON(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	doc, version, err := s.replaceDoc(r, rt, id, body)
+	doc, version, err := change(r, rt, mux.Vars(r)["id"], body)
 	if err != nil {
 		s.fail(w, r, err)
 		return
