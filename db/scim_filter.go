@@ -181,29 +181,26 @@ func (c *compiler) elemText(elem, sub string) string {
 	return "json_extract(" + elem + ", " + c.arg(`$."`+sub+`"`) + ")"
 }
 
+// both compiles "(left op right)" for AND and OR.
+func (c *compiler) both(left bridge.Filter, op string, right bridge.Filter) (string, error) {
+	l, err := c.where(left)
+	if err != nil {
+		return "", err
+	}
+	r, err := c.where(right)
+	if err != nil {
+		return "", err
+	}
+	return "(" + l + " " + op + " " + r + ")", nil
+}
+
 // where compiles a filter.
 func (c *compiler) where(f bridge.Filter) (string, error) {
 	switch f := f.(type) {
 	case *bridge.And:
-		l, err := c.where(f.Left)
-		if err != nil {
-			return "", err
-		}
-		r, err := c.where(f.Right)
-		if err != nil {
-			return "", err
-		}
-		return "(" + l + " AND " + r + ")", nil
+		return c.both(f.Left, "AND", f.Right)
 	case *bridge.Or:
-		l, err := c.where(f.Left)
-		if err != nil {
-			return "", err
-		}
-		r, err := c.where(f.Right)
-		if err != nil {
-			return "", err
-		}
-		return "(" + l + " OR " + r + ")", nil
+		return c.both(f.Left, "OR", f.Right)
 	case *bridge.Not:
 		x, err := c.where(f.Filter)
 		if err != nil {
