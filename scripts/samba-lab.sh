@@ -36,7 +36,7 @@ SVC_PASS=ScimLab-Svc-2026
 DEFAULT_USERS=5200          # labseed.DefaultUsers
 SEED_BATCH=50               # entries per transaction: large transactions make Samba quadratic
 SNAPSHOT_VERSION=1          # bump when provisioning or smb.conf changes in a way snapshots must not survive
-PACKAGES=(samba ldap-utils winbind krb5-user smbclient python3-samba openssl)
+PACKAGES=(samba samba-ad-provision samba-dsdb-modules samba-vfs-modules ldap-utils winbind krb5-user smbclient python3-samba openssl)
 PY=/usr/bin/python3         # Debian's python, which has the samba module (not a pyenv shim)
 
 log() { printf 'samba-lab: %s\n' "$*" >&2; }
