@@ -108,6 +108,34 @@ type MembershipStore interface {
 	GroupsContaining(ctx context.Context, account string, memberIDs []string) ([]string, error)
 }
 
+// DeltaStore is implemented by stores that answer a delta run's questions
+// about a few objects without loading every object of the account, so a
+// delta costs what changed (and what that touches), not the directory's
+// size. Without it a delta loads every state (ObjectStates). Every method
+// takes lists of any length and batches them itself.
+type DeltaStore interface {
+	// StatesByExternalID returns the states of the account's users and
+	// groups (soft-deleted included) whose external_id is one of ids, users
+	// first. The engine passes objectGUIDs in their canonical lower-case
+	// form, which is how it writes them.
+	StatesByExternalID(ctx context.Context, account string, ids []string) ([]ObjectState, error)
+	// StatesByID returns the states of the account's users and groups
+	// (soft-deleted included) with these SCIM ids.
+	StatesByID(ctx context.Context, account string, ids []string) ([]ObjectState, error)
+	// LiveStatesByDN returns the live users and groups whose DN, lower-cased
+	// by the database, is one of dns. Callers pass the forms they may be
+	// stored in (lower-cased) and compare normalized DNs themselves.
+	LiveStatesByDN(ctx context.Context, account string, dns []string) ([]ObjectState, error)
+	// LiveUsersByName returns the live users whose lower-case userName is
+	// one of names (lower-case).
+	LiveUsersByName(ctx context.Context, account string, names []string) ([]ObjectState, error)
+	// LiveADCount counts the live AD-sourced users and groups that have an
+	// external id: the deletion threshold's base.
+	LiveADCount(ctx context.Context, account string) (int, error)
+	// GroupMembers returns the direct members of each of groupIDs.
+	GroupMembers(ctx context.Context, account string, groupIDs []string) (map[string][]Member, error)
+}
+
 // EventFilter narrows the events of a run.
 type EventFilter struct {
 	Action Action

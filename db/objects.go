@@ -15,22 +15,35 @@ import (
 // read pool, so fn may call the Store, even write through it, and memory
 // stays flat.
 func (s *Store) ObjectStates(ctx context.Context, account string, fn func(bridge.ObjectState) error) error {
-	for _, t := range []struct {
-		table, cols string
-		typ         bridge.ObjectType
-	}{
-		{"users", "id, external_id, source, status, hash, dn, user_name, '', version, display_name", bridge.ObjectUser},
-		{"groups", "id, external_id, source, status, hash, dn, display_name, kind, version, ''", bridge.ObjectGroup},
-	} {
-		if err := s.objectStates(ctx, account, t.table, t.cols, t.typ, fn); err != nil {
+	for _, t := range stateTables {
+		if err := s.objectStates(ctx, account, t, "", nil, fn); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *Store) objectStates(ctx context.Context, account, table, cols string, typ bridge.ObjectType, fn func(bridge.ObjectState) error) error {
-	rows, err := s.read.WithContext(ctx).Table(table).Select(cols).Where("account_id = ?", account).Rows()
+// stateTable says how one table's rows become ObjectStates.
+type stateTable struct {
+	table, cols string
+	typ         bridge.ObjectType
+}
+
+var (
+	userStates  = stateTable{"users", "id, external_id, source, status, hash, dn, user_name, '', version, display_name", bridge.ObjectUser}
+	groupStates = stateTable{"groups", "id, external_id, source, status, hash, dn, display_name, kind, version, ''", bridge.ObjectGroup}
+	stateTables = []stateTable{userStates, groupStates}
+)
+
+// objectStates streams the states of one table's rows of the account,
+// narrowed by where (with args) when it is not "".
+func (s *Store) objectStates(ctx context.Context, account string, t stateTable, where string, args []any, fn func(bridge.ObjectState) error) error {
+	table, cols, typ := t.table, t.cols, t.typ
+	q := s.read.WithContext(ctx).Table(table).Select(cols).Where("account_id = ?", account)
+	if where != "" {
+		q = q.Where(where, args...)
+	}
+	rows, err := q.Rows()
 	if err != nil {
 		return wrap("object states", err)
 	}

@@ -28,6 +28,7 @@ func RunTests(t *testing.T, open func(t *testing.T) bridge.Store) {
 		{"Settings", settingsTests},
 		{"Apply", applyTests},
 		{"Objects", objectTests},
+		{"Delta", deltaTests},
 		{"Runs", runTests},
 		{"Lock", lockTests},
 		{"Protections", protectionTests},
