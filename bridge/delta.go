@@ -121,12 +121,32 @@ type deltaState struct {
 	// gone: stored objectGUID -> why it is no longer live (tombstoned, or
 	// changed and now out of scope).
 	gone map[string]string
-	// stored DN index of the objects that did not change, built on first use.
+	// load, when set, asks the store for the stored objects the plan looks
+	// at: the states map holds only those (see stateLoader). nil: the
+	// states map holds every stored object.
+	load *stateLoader
+	// stored DN index of the objects that did not change, built on first
+	// use (complete states map only).
 	stored map[string]storedRef
 	// affected OU groups (normalized DN) whose members may have changed.
 	affected map[string]bool
-	// holders are groups that held a gone object (MembershipStore).
-	holders []string
+	// storedMembers are the stored members of the affected OU groups that
+	// exist (load only), by normalized DN.
+	storedMembers map[string][]Member
+	// holders are groups that held a gone object (MembershipStore), and
+	// with a loader their states (loadHolders).
+	holders      []string
+	holderStates []ObjectState
+}
+
+// loadHolders loads the states of the holders (loader only).
+func (d *deltaState) loadHolders() error {
+	if d.load == nil || len(d.holders) == 0 {
+		return nil
+	}
+	var err error
+	d.holderStates, err = d.load.store.StatesByID(d.load.ctx, d.load.account, d.holders)
+	return err
 }
 
 type storedRef struct {
@@ -135,24 +155,20 @@ type storedRef struct {
 }
 
 func (d *deltaState) lookup(b *planBuilder, key string) (Ref, bool) {
+	if d.load != nil {
+		st, ok := d.load.storedAt(key)
+		if g := normGUID(st.ExternalID); !ok || b.saw(g) || d.gone[g] != "" {
+			return Ref{}, false
+		}
+		return storedRefOf(st), true
+	}
 	if d.stored == nil {
 		d.stored = map[string]storedRef{}
 		for k, st := range b.states {
 			if strings.HasPrefix(k, "local:") || st.Status == StatusDeleted || st.DN == "" {
 				continue
 			}
-			kind := EntryGroup
-			name := st.Name
-			switch {
-			case st.Type == ObjectUser:
-				kind = EntryUser
-				if st.Display != "" {
-					name = st.Display
-				}
-			case st.Kind == KindOU:
-				kind = EntryOU
-			}
-			d.stored[NormalizeDN(st.DN)] = storedRef{Ref{ID: st.ID, Kind: kind, Name: name}, k}
+			d.stored[NormalizeDN(st.DN)] = storedRef{storedRefOf(st), k}
 		}
 	}
 	r, ok := d.stored[key]
@@ -162,10 +178,18 @@ func (d *deltaState) lookup(b *planBuilder, key string) (Ref, bool) {
 	return r.Ref, true
 }
 
-// ouMembers computes the members of the OU groups a delta touches: the
-// parents (before and after) of every changed or gone user and OU.
-func (d *deltaState) ouMembers(b *planBuilder) {
+// prepare runs after the changes are indexed: it finds the OU groups whose
+// members may change, the parents (before and after) of every changed or
+// gone user and OU, and with a loader their stored members. It returns
+// false when the loader cannot answer as the complete states would (an
+// OU group that is new, restored or protected: its members may include
+// stored objects no stored membership lists); the caller then loads every
+// state and drops the loader.
+func (d *deltaState) prepare(b *planBuilder) (bool, error) {
 	d.affected = map[string]bool{}
+	if !b.settings.ImportsOUs() {
+		return true, nil
+	}
 	// An object that stays live in the same OU changes no OU's members.
 	moved := func(guid, newParent string) bool {
 		st, ok := b.states[normGUID(guid)]
@@ -194,26 +218,101 @@ func (d *deltaState) ouMembers(b *planBuilder) {
 			d.affected[ParentDN(st.DN)] = true
 		}
 	}
+	if d.load == nil || len(d.affected) == 0 {
+		return true, nil
+	}
+	read := map[string]string{} // normalized DN -> objectGUID of the OUs read
+	for _, e := range b.ous {
+		read[NormalizeDN(e.DN)] = e.GUID
+	}
+	ask := map[string]string{}
+	for k := range d.affected {
+		if _, ok := read[k]; !ok {
+			ask[k] = ""
+		}
+	}
+	if err := d.load.resolveDNs(ask); err != nil {
+		return false, err
+	}
+	groups := map[string]string{} // group id -> normalized DN
+	for k := range d.affected {
+		var st ObjectState
+		if g, ok := read[k]; ok {
+			p := b.state(g, ObjectOU)
+			if p == nil || p.Status == StatusDeleted {
+				return false, nil
+			}
+			st = *p
+		} else if r, ok := d.lookup(b, k); !ok || r.Kind != EntryOU {
+			continue // not an OU group: nothing lists its members
+		} else {
+			st, _ = d.load.storedAt(k)
+		}
+		if b.prots.role(st.ExternalID, st.ID) == RoleProtected {
+			return false, nil
+		}
+		groups[st.ID] = k
+	}
+	ids := make([]string, 0, len(groups))
+	for id := range groups {
+		ids = append(ids, id)
+	}
+	members, err := d.load.store.GroupMembers(d.load.ctx, d.load.account, ids)
+	if err != nil {
+		return false, err
+	}
+	d.storedMembers = map[string][]Member{}
+	for id, k := range groups {
+		d.storedMembers[k] = members[id]
+	}
+	return true, nil
+}
+
+// ouMembers computes the members of the affected OU groups (prepare).
+func (d *deltaState) ouMembers(b *planBuilder) {
 	if len(d.affected) == 0 {
 		return
 	}
 	// Members after the run: unchanged stored objects where they were, the
 	// changed ones where they are now.
-	for k, st := range b.states {
-		if strings.HasPrefix(k, "local:") || st.Status == StatusDeleted || b.saw(k) || d.gone[k] != "" || st.DN == "" {
-			continue
+	if d.load != nil {
+		// The stored members of each affected OU group, without the
+		// objects read or gone (placed below where they are now).
+		changed := map[string]bool{}
+		for g := range b.ids {
+			if st, ok := b.states[g]; ok {
+				changed[st.ID] = true
+			}
 		}
-		typ := ""
-		switch {
-		case st.Type == ObjectUser:
-			typ = "User"
-		case st.Kind == KindOU:
-			typ = "Group"
-		default:
-			continue
+		for g := range d.gone {
+			if st, ok := b.states[g]; ok {
+				changed[st.ID] = true
+			}
 		}
-		if p := ParentDN(st.DN); d.affected[p] {
-			b.ouMembers[p] = append(b.ouMembers[p], Member{ID: st.ID, Type: typ})
+		for k, ms := range d.storedMembers {
+			for _, m := range ms {
+				if !changed[m.ID] {
+					b.ouMembers[k] = append(b.ouMembers[k], m)
+				}
+			}
+		}
+	} else {
+		for k, st := range b.states {
+			if strings.HasPrefix(k, "local:") || st.Status == StatusDeleted || b.saw(k) || d.gone[k] != "" || st.DN == "" {
+				continue
+			}
+			typ := ""
+			switch {
+			case st.Type == ObjectUser:
+				typ = "User"
+			case st.Kind == KindOU:
+				typ = "Group"
+			default:
+				continue
+			}
+			if p := ParentDN(st.DN); d.affected[p] {
+				b.ouMembers[p] = append(b.ouMembers[p], Member{ID: st.ID, Type: typ})
+			}
 		}
 	}
 	for _, e := range b.ous {
@@ -264,17 +363,27 @@ func (d *deltaState) emitHolders(b *planBuilder, sink func(PlanItem) error) erro
 		return nil
 	}
 	drop := map[string]bool{}
+	for g := range d.gone {
+		if st, ok := b.states[g]; ok {
+			drop[st.ID] = true
+		}
+	}
 	byID := map[string]ObjectState{}
 	want := map[string]bool{}
 	for _, id := range d.holders {
 		want[id] = true
 	}
-	for k, st := range b.states {
-		if d.gone[k] != "" {
-			drop[st.ID] = true
+	if d.load != nil {
+		for _, st := range d.holderStates {
+			if st.Type != ObjectUser {
+				byID[st.ID] = st
+			}
 		}
-		if want[st.ID] && st.Type != ObjectUser {
-			byID[st.ID] = st
+	} else {
+		for _, st := range b.states {
+			if want[st.ID] && st.Type != ObjectUser {
+				byID[st.ID] = st
+			}
 		}
 	}
 	for _, id := range d.holders {

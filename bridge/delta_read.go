@@ -66,9 +66,10 @@ type deltaRead struct {
 // and fell out of scope is seen; the subtrees of renamed or moved OUs
 // (their objects' DNs changed without a new uSNChanged of their own); the
 // reports of users whose name changed (their manager's displayName); and
-// the tombstones.
+// the tombstones. need loads the stored states of objectGUIDs into states
+// before they are looked at (a no-op when states holds every object).
 func readDelta(ctx context.Context, dir DeltaDirectory, settings Settings, scope Scope, info ServerInfo, usn int64,
-	states map[string]ObjectState) (*deltaRead, error) {
+	states map[string]ObjectState, need func(guids []string) error) (*deltaRead, error) {
 	d := &deltaRead{gone: map[string]string{}}
 	withOUs := settings.ImportsOUs()
 	in := map[string]bool{}
@@ -111,8 +112,19 @@ func readDelta(ctx context.Context, dir DeltaDirectory, settings Settings, scope
 	sc.ChangedAfter, all.ChangedAfter = usn, usn
 	// OUs first: a renamed or moved OU means a re-read of its subtree.
 	var movedOUs []string
+	var changedOUs []Entry
 	err := dir.Stream(ctx, all, EntryOU, func(e Entry) error {
 		e.Kind = EntryOU
+		changedOUs = append(changedOUs, e)
+		return nil
+	})
+	if err == nil {
+		err = need(entryGUIDs(changedOUs))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("changed organizational units: %w", err)
+	}
+	for _, e := range changedOUs {
 		st, ok := states[normGUID(e.GUID)]
 		if !ok || !EqualDN(st.DN, e.DN) {
 			movedOUs = append(movedOUs, e.DN)
@@ -120,10 +132,6 @@ func readDelta(ctx context.Context, dir DeltaDirectory, settings Settings, scope
 		if withOUs {
 			outside = append(outside, e)
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("changed organizational units: %w", err)
 	}
 	if withOUs {
 		if err := dir.Stream(ctx, sc, EntryOU, func(e Entry) error { e.Kind = EntryOU; add(e); return nil }); err != nil {
@@ -154,6 +162,9 @@ func readDelta(ctx context.Context, dir DeltaDirectory, settings Settings, scope
 	// scope, back in scope): groups that already list them did not change
 	// in AD, but a full run would add the member. An object created since
 	// the cursor is only in groups that changed since, and were read.
+	if err := need(append(entryGUIDs(d.read.users), entryGUIDs(d.read.groups)...)); err != nil {
+		return nil, fmt.Errorf("stored state of changed objects: %w", err)
+	}
 	var arrivals []string
 	for _, list := range [][]Entry{d.read.users, d.read.groups} {
 		for _, e := range list {
@@ -181,6 +192,9 @@ func readDelta(ctx context.Context, dir DeltaDirectory, settings Settings, scope
 	if err := streamAnyOf(ctx, dir, scope, EntryUser, "manager", renamed, add); err != nil {
 		return nil, fmt.Errorf("reports of renamed users: %w", err)
 	}
+	if err := need(append(entryGUIDs(outside), append(entryGUIDs(d.read.users), entryGUIDs(d.read.groups)...)...)); err != nil {
+		return nil, fmt.Errorf("stored state of changed objects: %w", err)
+	}
 
 	alive := map[string]bool{}
 	for _, e := range outside {
@@ -198,20 +212,37 @@ func readDelta(ctx context.Context, dir DeltaDirectory, settings Settings, scope
 	if nc == "" {
 		nc = scope.BaseDN
 	}
+	var tombs []string
 	err = dir.Deleted(ctx, nc, usn, func(t Tombstone) error {
 		d.tombs++
-		g := normGUID(t.GUID)
+		tombs = append(tombs, normGUID(t.GUID))
+		return nil
+	})
+	if err == nil {
+		err = need(tombs)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("deleted objects: %w", err)
+	}
+	for _, g := range tombs {
 		// A GUID alive in the reads was deleted and restored (reanimated).
 		if st, ok := states[g]; ok && st.Status != StatusDeleted && !alive[g] && !in[string(EntryUser)+"/"+g] && !in[string(EntryGroup)+"/"+g] && !in[string(EntryOU)+"/"+g] {
 			d.gone[g] = ReasonNotFound
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("deleted objects: %w", err)
 	}
 	d.changed = len(d.read.ous) + len(d.read.users) + len(d.read.groups)
 	return d, nil
+}
+
+// entryGUIDs lists the entries' objectGUIDs (lower-case), skipping empty ones.
+func entryGUIDs(list []Entry) []string {
+	out := make([]string, 0, len(list))
+	for _, e := range list {
+		if e.GUID != "" {
+			out = append(out, normGUID(e.GUID))
+		}
+	}
+	return out
 }
 
 // streamAnyOf reads the objects of kind in scope whose attr holds any of

@@ -90,6 +90,12 @@ func (b *planBuilder) begin() {
 	b.refs = map[string]Ref{}
 	b.ids = map[string]string{}
 	b.live = 0
+	if b.delta != nil && b.delta.load != nil {
+		n, err := b.delta.load.store.LiveADCount(b.delta.load.ctx, b.delta.load.account)
+		b.delta.load.fail(err)
+		b.live = n
+		return
+	}
 	for k, st := range b.states {
 		if !strings.HasPrefix(k, "local:") && st.Status != StatusDeleted {
 			b.live++
@@ -205,9 +211,9 @@ func (b *planBuilder) finish() {
 			}
 		}
 	}
-	for k, st := range b.states {
+	holdName := func(k string, st ObjectState) {
 		if st.Type != ObjectUser || st.Status == StatusDeleted || st.Name == "" {
-			continue
+			return
 		}
 		switch {
 		case strings.HasPrefix(k, "local:"):
@@ -217,6 +223,20 @@ func (b *planBuilder) finish() {
 			if _, ok := taken[strings.ToLower(st.Name)]; !ok {
 				taken[strings.ToLower(st.Name)] = "the AD user " + st.DN
 			}
+		}
+	}
+	if b.delta != nil && b.delta.load != nil {
+		// Only the names the users read ask for can clash.
+		for _, st := range b.delta.nameHolders(b) {
+			k := "local:" + st.ID
+			if st.Source == SourceAD && st.ExternalID != "" {
+				k = normGUID(st.ExternalID)
+			}
+			holdName(k, st)
+		}
+	} else {
+		for k, st := range b.states {
+			holdName(k, st)
 		}
 	}
 
@@ -250,6 +270,9 @@ func (b *planBuilder) finish() {
 	b.ouMembers = map[string][]Member{}
 	if b.settings.ImportsOUs() {
 		if b.delta != nil {
+			if b.delta.affected == nil {
+				_, _ = b.delta.prepare(b) // complete states: no queries, no error
+			}
 			b.delta.ouMembers(b)
 			return
 		}

@@ -207,13 +207,6 @@ func (s *syncRun) execute(ctx context.Context) {
 		return
 	}
 
-	loadStarted := time.Now()
-	states, err := loadStates(ctx, store, account)
-	if err != nil {
-		s.end(ctx, RunFailed, "loading the stored objects failed: "+err.Error()+"; nothing was changed")
-		return
-	}
-	s.log.Info("stored objects loaded", "objects", len(states), "duration", time.Since(loadStarted).Round(time.Millisecond))
 	prots, err := store.ListProtections(ctx, account)
 	if err != nil {
 		s.end(ctx, RunFailed, "loading the protected objects failed: "+err.Error()+"; nothing was changed")
@@ -237,63 +230,36 @@ func (s *syncRun) execute(ctx context.Context) {
 	b := &planBuilder{
 		mapper:   mapper,
 		settings: settings,
-		states:   states,
 		prots:    s.prots,
 		now:      s.e.now(),
 	}
-	b.begin()
 	sp := newSpill(s.e.SpillDir)
 	defer sp.Close()
-	started := time.Now()
 	var src entrySource = sp
 	if s.run.Kind == RunDelta {
-		d, err := readDelta(ctx, dir.(DeltaDirectory), settings, scope, info, prev.HighestCommittedUSN, states)
-		if errors.Is(err, ErrDeletedNotReadable) && ctx.Err() == nil {
-			s.log.Warn("delta run impossible, running a full one", "err", err)
-			s.run.Kind, s.run.KindReason = RunFull, err.Error()+": deletions cannot be seen; full enumeration"
-		} else if !s.readOK(ctx, dir, err) {
+		kept, ok := s.planDelta(ctx, dir, b, scope, info, prev.HighestCommittedUSN)
+		if !ok {
 			return
-		} else {
-			b.delta = &deltaState{gone: d.gone}
-			var kept dirRead
-			for _, list := range []struct {
-				in  []Entry
-				out *[]Entry
-			}{{d.read.ous, &kept.ous}, {d.read.users, &kept.users}, {d.read.groups, &kept.groups}} {
-				for _, e := range list.in {
-					if b.index(e) {
-						*list.out = append(*list.out, e)
-					}
-				}
-			}
-			src = memSource{kept}
-			s.log.Info("directory changes read", "since", prev.HighestCommittedUSN, "changed", d.changed,
-				"tombstones", d.tombs, "gone", len(d.gone), "duration", time.Since(started).Round(time.Millisecond))
 		}
+		src = kept
 	}
 	if s.run.Kind == RunFull {
+		states, ok := s.loadAll(ctx)
+		if !ok {
+			return
+		}
+		b.states = states
+		b.begin()
+		started := time.Now()
 		counts, err := readFull(ctx, dir, scope, settings.ImportsOUs(), b, sp)
 		if !s.readOK(ctx, dir, err) {
 			return
 		}
 		s.log.Info("directory read", "users", counts[EntryUser], "groups", counts[EntryGroup], "ous", counts[EntryOU],
 			"duration", time.Since(started).Round(time.Millisecond))
+		b.finish()
 	}
-	b.finish()
-	if b.delta != nil && len(b.delta.gone) > 0 {
-		if ms, ok := s.e.Store.(MembershipStore); ok {
-			var ids []string
-			for g := range b.delta.gone {
-				if st, ok := states[g]; ok {
-					ids = append(ids, st.ID)
-				}
-			}
-			if b.delta.holders, err = ms.GroupsContaining(ctx, account, ids); err != nil {
-				s.end(ctx, RunFailed, "loading the groups of deleted objects failed: "+err.Error()+"; nothing was changed")
-				return
-			}
-		}
-	}
+	states := b.states
 	s.deleting = map[string]bool{}
 	for _, it := range b.missing {
 		if it.Action == ActionDelete {
@@ -328,6 +294,10 @@ func (s *syncRun) execute(ctx context.Context) {
 	err = b.emit(src, func(it PlanItem) error { return k.put(ctx, it) })
 	if err != nil && !errors.Is(err, errSinkFailed) {
 		k.err = "reading the spilled directory read failed: " + err.Error() + "; nothing was deleted"
+	}
+	if err := b.delta.loadErr(); err != nil && k.err == "" {
+		// A reference may have been left out: keep the cursor, delete nothing.
+		k.err = "looking up stored objects failed: " + err.Error() + "; nothing was deleted"
 	}
 	msg := k.finish(ctx)
 	s.log.Info("plan applied", "kind", s.run.Kind, "planOnly", k.planOnly, "written", k.written,
