@@ -81,7 +81,7 @@ func (s *Store) Apply(ctx context.Context, account string, c bridge.Changes) err
 		if err := upsertGroups(tx, account, c.Groups, s.rowsPerInsert(16)); err != nil {
 			return err
 		}
-		if err := setMembers(tx, account, c.SetMembers, s.rowsPerInsert(4)); err != nil {
+		if err := setMembersDiff(tx, account, c.SetMembers, s.rowsPerInsert(4)); err != nil { // apply_members_delta.go
 			return err
 		}
 		if err := softDelete(tx, account, "users", c.DeleteUsers); err != nil {
