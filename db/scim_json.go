@@ -88,7 +88,7 @@ func (s *Store) LiveUserJSON(ctx context.Context, account, id string, withGroups
 		cols += ", " + s.userGroupsCol()
 	}
 	q := "SELECT " + cols + " FROM users t WHERE t.id = ? AND t.account_id = ? AND t." + live
-	n, err := s.scanUsers(ctx, q, []any{id, account}, withGroups, fn)
+	n, err := s.scanUsers(ctx, q, []any{id, account}, withGroups, nil, nil, fn)
 	if err == nil && n == 0 {
 		err = bridge.ErrNotFound
 	}
@@ -102,7 +102,7 @@ func (s *Store) LiveGroupJSON(ctx context.Context, account, id string, withMembe
 		cols += ", " + s.groupMembersCols()
 	}
 	q := "SELECT " + cols + " FROM groups t WHERE t.id = ? AND t.account_id = ? AND t." + live
-	n, err := s.scanGroups(ctx, q, []any{id, account}, withMembers, fn)
+	n, err := s.scanGroups(ctx, q, []any{id, account}, withMembers, nil, nil, fn)
 	if err == nil && n == 0 {
 		err = bridge.ErrNotFound
 	}
@@ -112,105 +112,107 @@ func (s *Store) LiveGroupJSON(ctx context.Context, account, id string, withMembe
 // QueryUsersJSON runs one page of a SCIM user query, passing each user to
 // fn in order, and returns the total (see QueryUsers).
 func (s *Store) QueryUsersJSON(ctx context.Context, account string, q bridge.Query, withGroups bool, fn UserFunc) (int, error) {
+	total, _, err := s.QueryUsersPage(ctx, account, q, "", withGroups, fn)
+	return total, err
+}
+
+// QueryUsersPage is QueryUsersJSON with cursors (db/scim_seek.go): after
+// is the cursor of the page that ended at row q.StartIndex-1 of the same
+// query, or empty; next is the cursor of this page's last row, or empty
+// when the query cannot be sought.
+func (s *Store) QueryUsersPage(ctx context.Context, account string, q bridge.Query, after string, withGroups bool, fn UserFunc) (total int, next string, err error) {
 	cols := s.userCols()
 	if withGroups {
 		cols += ", " + s.userGroupsCol()
 	}
-	total, err := s.queryJSON(ctx, kindUsers, "users", cols, account, q, func(sqlText string, args []any) (int, error) {
-		return s.scanUsers(ctx, sqlText, args, withGroups, fn)
+	total, next, err = s.queryJSON(ctx, kindUsers, "users", cols, account, q, after, func(sqlText string, args, extra []any, check func() error) (int, error) {
+		return s.scanUsers(ctx, sqlText, args, withGroups, extra, check, fn)
 	})
-	return total, wrap("query users", err)
+	return total, next, wrap("query users", err)
 }
 
 // QueryGroupsJSON is QueryUsersJSON for groups; q.WithMembers reads the
 // members of the page's groups in the same statement.
 func (s *Store) QueryGroupsJSON(ctx context.Context, account string, q bridge.Query, fn GroupFunc) (int, error) {
+	total, _, err := s.QueryGroupsPage(ctx, account, q, "", fn)
+	return total, err
+}
+
+// QueryGroupsPage is QueryUsersPage for groups.
+func (s *Store) QueryGroupsPage(ctx context.Context, account string, q bridge.Query, after string, fn GroupFunc) (total int, next string, err error) {
 	cols := s.groupCols()
 	if q.WithMembers {
 		cols += ", " + s.groupMembersCols()
 	}
-	total, err := s.queryJSON(ctx, kindGroups, "groups", cols, account, q, func(sqlText string, args []any) (int, error) {
-		return s.scanGroups(ctx, sqlText, args, q.WithMembers, fn)
+	total, next, err = s.queryJSON(ctx, kindGroups, "groups", cols, account, q, after, func(sqlText string, args, extra []any, check func() error) (int, error) {
+		return s.scanGroups(ctx, sqlText, args, q.WithMembers, extra, check, fn)
 	})
-	return total, wrap("query groups", err)
+	return total, next, wrap("query groups", err)
 }
+
+// scanFunc runs a page statement; extra receives the columns after the
+// resource's, and check runs after each row is scanned, before it is
+// passed on.
+type scanFunc = func(sqlText string, args, extra []any, check func() error) (int, error)
 
 // queryJSON compiles q and runs the page through scan; the total comes from
 // the page when it tells it, from scim_counts when there is no filter, and
 // from COUNT(*) otherwise.
-func (s *Store) queryJSON(ctx context.Context, kind resourceKind, table, cols, account string, q bridge.Query,
-	scan func(sqlText string, args []any) (int, error)) (int, error) {
+func (s *Store) queryJSON(ctx context.Context, kind resourceKind, table, cols, account string, q bridge.Query, after string,
+	scan scanFunc) (int, string, error) {
 	c := &compiler{dialect: s.dialect, kind: kind, alias: "t"}
 	where := "t.account_id = " + c.arg(account) + " AND t." + live
 	if q.Filter != nil {
 		w, err := c.where(q.Filter)
 		if err != nil {
-			return 0, err
+			return 0, "", err
 		}
 		where += " AND " + w
 	}
 	whereArgs := slices.Clone(c.args)
 	offset := max(q.StartIndex-1, 0)
+	next := ""
 	if q.Count > 0 {
-		var sqlText string
-		var args []any
+		var got int
+		var err error
 		if oneRow(q.Filter) {
-			// userName eq "x": one row at most, so no order to keep, nothing
-			// to cut first, and a short statement to parse (and one whose
-			// generic PostgreSQL plan cannot walk an index in order instead
-			// of looking the value up).
-			// Nor LIMIT on the first page: PostgreSQL cannot cost a generic
-			// plan with LIMIT $n as low as a custom one, so it would plan
-			// every execution (more than running it takes).
-			sqlText = "SELECT " + cols + " FROM " + table + " t WHERE " + where
-			args = slices.Clone(c.args)
-			if offset > 0 {
-				sqlText += " LIMIT ? OFFSET ?"
-				args = append(args, q.Count, offset)
-			}
-			// A sortBy it cannot express is still refused.
-			if _, err := (&compiler{dialect: s.dialect, kind: kind, alias: "t"}).orderBy(q); err != nil {
-				return 0, err
-			}
+			got, err = s.oneRowPage(kind, table, cols, where, whereArgs, q, offset, scan)
 		} else {
-			// The page is cut first and the columns computed (the groups or
-			// members aggregates) for its rows only: PostgreSQL computes the
-			// select list of the rows an OFFSET skips too. On PostgreSQL the
-			// page is of ids only, which an index-only scan can cut (SQLite
-			// skips rows without reading the table already). The outer
-			// ORDER BY, with its own copy of the order's arguments, keeps
-			// the order.
-			order, err := c.orderBy(q)
-			if err != nil {
-				return 0, err
-			}
-			args = append(slices.Clone(c.args), q.Count, offset)
-			n := len(c.args)
-			order2, err := c.orderBy(q)
-			if err != nil {
-				return 0, err
-			}
-			args = append(args, c.args[n:]...)
-			if s.dialect == DialectPostgres {
-				page := "SELECT t.id FROM " + table + " t WHERE " + where + " ORDER BY " + order + " LIMIT ? OFFSET ?"
-				sqlText = "SELECT " + cols + " FROM (" + page + ") p JOIN " + table + " t ON t.id = p.id ORDER BY " + order2
-			} else {
-				page := "SELECT t.* FROM " + table + " t WHERE " + where + " ORDER BY " + order + " LIMIT ? OFFSET ?"
-				sqlText = "SELECT " + cols + " FROM (" + page + ") t ORDER BY " + order2
-			}
+			got, next, err = s.orderedPage(kind, table, cols, account, where, whereArgs, q, offset, after, scan)
 		}
-		got, err := scan(sqlText, args)
 		if err != nil {
-			return 0, err
+			return 0, "", err
 		}
 		if got > 0 && got < q.Count {
-			return offset + got, nil
+			return offset + got, next, nil
 		}
 		if got == 0 && offset == 0 {
-			return 0, nil
+			return 0, next, nil
 		}
 	}
-	return s.countLive(ctx, table, account, q.Filter == nil, where, whereArgs)
+	total, err := s.countLive(ctx, table, account, q.Filter == nil, where, whereArgs)
+	return total, next, err
+}
+
+// oneRowPage reads the page of a filter that matches one row at most.
+func (s *Store) oneRowPage(kind resourceKind, table, cols, where string, whereArgs []any, q bridge.Query, offset int, scan scanFunc) (int, error) {
+	// userName eq "x": one row at most, so no order to keep, nothing to
+	// cut first, and a short statement to parse (and one whose generic
+	// PostgreSQL plan cannot walk an index in order instead of looking the
+	// value up). Nor LIMIT on the first page: PostgreSQL cannot cost a
+	// generic plan with LIMIT $n as low as a custom one, so it would plan
+	// every execution (more than running it takes).
+	sqlText := "SELECT " + cols + " FROM " + table + " t WHERE " + where
+	args := slices.Clone(whereArgs)
+	if offset > 0 {
+		sqlText += " LIMIT ? OFFSET ?"
+		args = append(args, q.Count, offset)
+	}
+	// A sortBy it cannot express is still refused.
+	if _, err := (&compiler{dialect: s.dialect, kind: kind, alias: "t"}).orderBy(q); err != nil {
+		return 0, err
+	}
+	return scan(sqlText, args, nil, nil)
 }
 
 // oneRow reports whether f matches one live row at most: an equality on a
@@ -279,7 +281,10 @@ func (st *scanTime) Scan(v any) error {
 	return nil
 }
 
-func (s *Store) scanUsers(ctx context.Context, sqlText string, args []any, withGroups bool, fn UserFunc) (int, error) {
+// scanUsers runs sqlText and passes each user to fn; extra receives the
+// columns after the user's (and groups), and check, when set, runs on each
+// row before fn does.
+func (s *Store) scanUsers(ctx context.Context, sqlText string, args []any, withGroups bool, extra []any, check func() error, fn UserFunc) (int, error) {
 	sdb, err := s.readDB()
 	if err != nil {
 		return 0, err
@@ -298,9 +303,15 @@ func (s *Store) scanUsers(ctx context.Context, sqlText string, args []any, withG
 	if withGroups {
 		dest = append(dest, &groups)
 	}
+	dest = append(dest, extra...)
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
 			return n, err
+		}
+		if check != nil {
+			if err := check(); err != nil {
+				return n, err
+			}
 		}
 		u.Source, u.Status, u.CreatedAt, u.UpdatedAt = bridge.Source(source), bridge.Status(status), created.t, updated.t
 		var refs []bridge.GroupRef
@@ -317,7 +328,8 @@ func (s *Store) scanUsers(ctx context.Context, sqlText string, args []any, withG
 	return n, rows.Err()
 }
 
-func (s *Store) scanGroups(ctx context.Context, sqlText string, args []any, withMembers bool, fn GroupFunc) (int, error) {
+// scanGroups is scanUsers for groups.
+func (s *Store) scanGroups(ctx context.Context, sqlText string, args []any, withMembers bool, extra []any, check func() error, fn GroupFunc) (int, error) {
 	sdb, err := s.readDB()
 	if err != nil {
 		return 0, err
@@ -336,9 +348,15 @@ func (s *Store) scanGroups(ctx context.Context, sqlText string, args []any, with
 	if withMembers {
 		dest = append(dest, &users, &groups)
 	}
+	dest = append(dest, extra...)
 	for rows.Next() {
 		if err := rows.Scan(dest...); err != nil {
 			return n, err
+		}
+		if check != nil {
+			if err := check(); err != nil {
+				return n, err
+			}
 		}
 		g.Kind, g.Status, g.CreatedAt, g.UpdatedAt = bridge.GroupKind(kind), bridge.Status(status), created.t, updated.t
 		if err := fn(g, doc, users, groups); err != nil {

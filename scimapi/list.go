@@ -145,7 +145,7 @@ func (s *server) runList(w http.ResponseWriter, r *http.Request, rt *resourceTyp
 		return
 	}
 	if s.fast != nil && proj.splices() {
-		s.listFast(w, r, rt, q, proj)
+		s.listFast(w, r, rt, p, q, proj)
 		return
 	}
 	docs, total, err := s.page(r, rt, q, proj)

@@ -107,7 +107,7 @@ func (s *server) getFast(w http.ResponseWriter, r *http.Request, rt *resourceTyp
 }
 
 // listFast serves a list or search of one resource type on the fast path.
-func (s *server) listFast(w http.ResponseWriter, r *http.Request, rt *resourceType, q bridge.Query, proj projection) {
+func (s *server) listFast(w http.ResponseWriter, r *http.Request, rt *resourceType, p listParams, q bridge.Query, proj projection) {
 	bp := getBuf()
 	defer putBuf(bp)
 	base := s.base(r)
@@ -118,7 +118,7 @@ func (s *server) listFast(w http.ResponseWriter, r *http.Request, rt *resourceTy
 	var total int
 	var err error
 	if rt == userType {
-		total, err = s.fast.QueryUsersJSON(r.Context(), account(r), q, proj.wants("groups"), func(u bridge.User, doc []byte, groups []bridge.GroupRef) error {
+		userFn := func(u bridge.User, doc []byte, groups []bridge.GroupRef) error {
 			if n > 0 {
 				b = append(b, ',')
 			}
@@ -126,9 +126,16 @@ func (s *server) listFast(w http.ResponseWriter, r *http.Request, rt *resourceTy
 			var err error
 			b, err = appendUser(b, sc, base, u, doc, groups, proj)
 			return err
-		})
+		}
+		if s.pages != nil {
+			total, err = s.pagedList(r, rt, p, q, &n, func(after string) (int, string, error) {
+				return s.pages.QueryUsersPage(r.Context(), account(r), q, after, proj.wants("groups"), userFn)
+			})
+		} else {
+			total, err = s.fast.QueryUsersJSON(r.Context(), account(r), q, proj.wants("groups"), userFn)
+		}
 	} else {
-		total, err = s.fast.QueryGroupsJSON(r.Context(), account(r), q, func(g bridge.Group, doc, users, groups []byte) error {
+		groupFn := func(g bridge.Group, doc, users, groups []byte) error {
 			if n > 0 {
 				b = append(b, ',')
 			}
@@ -136,7 +143,14 @@ func (s *server) listFast(w http.ResponseWriter, r *http.Request, rt *resourceTy
 			var err error
 			b, err = appendGroup(b, sc, base, g, doc, users, groups, proj)
 			return err
-		})
+		}
+		if s.pages != nil {
+			total, err = s.pagedList(r, rt, p, q, &n, func(after string) (int, string, error) {
+				return s.pages.QueryGroupsPage(r.Context(), account(r), q, after, groupFn)
+			})
+		} else {
+			total, err = s.fast.QueryGroupsJSON(r.Context(), account(r), q, groupFn)
+		}
 	}
 	*bp = b
 	if err != nil {

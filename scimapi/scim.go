@@ -48,7 +48,11 @@ const (
 type server struct {
 	store bridge.ResourceStore
 	// fast is store's JSON read path (render_json.go), when it has one.
-	fast    jsonStore
+	fast jsonStore
+	// pages is fast's cursor-taking list (pagecursor.go), when it has one,
+	// and cursors the cursors it handed out.
+	pages   pageStore
+	cursors *cursorCache
 	log     *slog.Logger
 	baseURL string
 	maxBody int64
@@ -61,6 +65,9 @@ func mountSCIM(sub *mux.Router, opt Options) {
 		s.maxBody = defaultMaxBody
 	}
 	s.fast, _ = opt.Resources.(jsonStore)
+	if s.pages, _ = opt.Resources.(pageStore); s.pages != nil {
+		s.cursors = newCursorCache(cursorEntries, cursorBytes)
+	}
 	sub.Use(auth.Middleware(auth.Config{
 		Tokens: newTokenCache(opt.Store), Roles: []bridge.TokenRole{bridge.TokenSCIM}, Log: opt.Log, Limiter: opt.AuthLimiter,
 		Deny: func(w http.ResponseWriter, _ *http.Request, f auth.Failure, detail string) {
