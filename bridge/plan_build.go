@@ -91,10 +91,7 @@ func (b *planBuilder) begin() {
 	b.ids = map[string]string{}
 	b.live = 0
 	if b.delta != nil && b.delta.load != nil {
-		n, err := b.delta.load.store.LiveADCount(b.delta.load.ctx, b.delta.load.account)
-		b.delta.load.fail(err)
-		b.live = n
-		return
+		return // counted by the store when the delta deletes (planDelta)
 	}
 	for k, st := range b.states {
 		if !strings.HasPrefix(k, "local:") && st.Status != StatusDeleted {

@@ -3,6 +3,7 @@ package bridge
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 )
 
@@ -56,10 +57,7 @@ func (s *syncRun) planDelta(ctx context.Context, dir Directory, b *planBuilder, 
 			}
 		}
 	}
-	ok, err := true, b.delta.loadErr() // begin's live count
-	if err == nil {
-		ok, err = b.delta.prepare(b)
-	}
+	ok, err := b.delta.prepare(b)
 	if err == nil && !ok {
 		// An OU group whose members the store's memberships cannot tell
 		// (new, restored or protected): plan from every stored object.
@@ -75,6 +73,11 @@ func (s *syncRun) planDelta(ctx context.Context, dir Directory, b *planBuilder, 
 	}
 	if err == nil && b.delta.load != nil {
 		err = b.delta.preload(b, kept)
+	}
+	if err == nil && load != nil && slices.ContainsFunc(b.missing, func(it PlanItem) bool { return it.Action == ActionDelete }) {
+		// The deletion threshold's base, needed only when the delta deletes:
+		// a COUNT still visits every row of the account.
+		b.live, err = load.store.LiveADCount(ctx, account)
 	}
 	if err != nil {
 		s.end(ctx, RunFailed, "loading the stored objects failed: "+err.Error()+"; nothing was changed")
