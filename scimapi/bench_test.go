@@ -26,7 +26,9 @@ import (
 //
 // Each case runs b.N requests from 4 concurrent clients and reports
 // requests per second, p50 / p99 latency and the process's CPU time per
-// request. SCIMBRIDGE_BENCH_USERS shrinks the store for a quick run.
+// request. SCIMBRIDGE_BENCH_USERS shrinks the store for a quick run;
+// SCIMBRIDGE_BENCH_SCIM_SQLITE / _POSTGRES run it on an existing store
+// (bench_existing_test.go).
 
 // benchStore keeps only the strings the requests need (not the generated
 // users with their attribute maps): a large live heap in the harness would
@@ -47,6 +49,13 @@ func benchSeed(b *testing.B, backend string) *benchStore {
 	benchMu.Lock()
 	defer benchMu.Unlock()
 	if s := benchStores[backend]; s != nil {
+		return s
+	}
+	if s, set := benchExisting(b, backend); set {
+		if s == nil {
+			b.Skip("SCIMBRIDGE_BENCH_SCIM_* names a store of the other backend")
+		}
+		benchStores[backend] = s
 		return s
 	}
 	nUsers := 100000
@@ -154,7 +163,7 @@ func BenchmarkSCIM(b *testing.B) {
 	})
 	for _, backend := range backends {
 		b.Run(backend, func(b *testing.B) {
-			if backend == "postgres" {
+			if backend == "postgres" && os.Getenv("SCIMBRIDGE_BENCH_SCIM_SQLITE")+os.Getenv("SCIMBRIDGE_BENCH_SCIM_POSTGRES") == "" {
 				postgresTestURL(benchTB{b}) // skip early without a server
 			}
 			s := benchSeed(b, backend)
@@ -172,6 +181,13 @@ func BenchmarkSCIM(b *testing.B) {
 				}},
 				{"Page100SortedByUserName", func(i int) string {
 					return fmt.Sprintf("/scim/v2/Users?sortBy=userName&count=100&startIndex=%d", 1+(i*100)%2000)
+				}},
+				// Pages in sequence through the whole list, as Entra ID and
+				// Okta read it: each page after the first is sought from
+				// the cursor of the one before (pagecursor.go), whatever
+				// its depth.
+				{"Page100SequentialWalk", func(i int) string {
+					return fmt.Sprintf("/scim/v2/Users?count=100&startIndex=%d", 1+(i*100)%max(n-n%100, 100))
 				}},
 				{"Group5000Members", func(int) string { return "/scim/v2/Groups/" + s.big }},
 				{"Group5000ExcludedMembers", func(int) string { return "/scim/v2/Groups/" + s.big + "?excludedAttributes=members" }},
