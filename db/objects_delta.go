@@ -30,6 +30,9 @@ func (s *Store) statesIn(ctx context.Context, op, account string, tables []state
 	values = dedupe(slices.Clone(values))
 	var out []bridge.ObjectState
 	for _, t := range tables {
+		if err := s.freshStats(ctx); err != nil {
+			return nil, err
+		}
 		for chunk := range slices.Chunk(values, s.inChunk()) {
 			where := column + " IN ?"
 			if and != "" {
@@ -97,6 +100,9 @@ func (s *Store) LiveADCount(ctx context.Context, account string) (int, error) {
 // SCIM endpoint serves them.
 func (s *Store) GroupMembers(ctx context.Context, account string, groupIDs []string) (map[string][]bridge.Member, error) {
 	out := map[string][]bridge.Member{}
+	if err := s.freshStats(ctx); err != nil {
+		return nil, err
+	}
 	for chunk := range slices.Chunk(dedupe(slices.Clone(groupIDs)), s.inChunk()) {
 		var rows []memberRow
 		err := s.read.WithContext(ctx).Where("account_id = ? AND group_id IN ?", account, chunk).
