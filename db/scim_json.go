@@ -73,7 +73,10 @@ func (s *Store) groupMembersCols() string {
 		}
 		// An aggregate over an ordered subquery: SQLite does not flatten
 		// it (the ORDER BY would be lost), so rows arrive in index order.
-		return `(SELECT json_group_array(member_id) FROM (SELECT m.member_id FROM group_members m
+		// As a BLOB: the driver reads a TEXT value through
+		// sqlite3_column_text, which copies it once more to add a
+		// terminator (for 5,000 members, 190 KB in fresh pages).
+		return `(SELECT CAST(json_group_array(member_id) AS BLOB) FROM (SELECT m.member_id FROM group_members m
 				WHERE m.group_id = t.id AND m.member_type = '` + typ + `' ORDER BY m.member_id))`
 	}
 	return agg("User") + ", " + agg("Group")
