@@ -62,7 +62,6 @@ func setMembersDiff(tx *gorm.DB, account string, set map[string][]bridge.Member,
 	}
 
 	var add []memberRow
-	var userIDs, memberGroupIDs []string
 	for _, gid := range groupIDs {
 		var drop []string
 		for mid, t := range have[gid] {
@@ -82,39 +81,8 @@ func setMembersDiff(tx *gorm.DB, account string, set map[string][]bridge.Member,
 				continue
 			}
 			add = append(add, memberRow{AccountID: account, GroupID: gid, MemberID: mid, MemberType: t})
-			if t == "User" {
-				userIDs = append(userIDs, mid)
-			} else {
-				memberGroupIDs = append(memberGroupIDs, mid)
-			}
 		}
 	}
-	if err := requireLive(tx, account, "users", dedupe(userIDs), "member user"); err != nil {
-		return err
-	}
-	if err := requireLive(tx, account, "groups", dedupe(memberGroupIDs), "member group"); err != nil {
-		return err
-	}
-	// Inserted in key order: stable statements, index pages touched in order.
-	slices.SortFunc(add, func(a, b memberRow) int {
-		if a.GroupID != b.GroupID {
-			if a.GroupID < b.GroupID {
-				return -1
-			}
-			return 1
-		}
-		if a.MemberID < b.MemberID {
-			return -1
-		}
-		if a.MemberID > b.MemberID {
-			return 1
-		}
-		return 0
-	})
-	for chunk := range slices.Chunk(add, per) {
-		if err := tx.Create(&chunk).Error; err != nil {
-			return fmt.Errorf("insert members: %w", err)
-		}
-	}
-	return nil
+	// Checked live and inserted in bulk, in key order (apply_members_insert.go).
+	return insertLiveMembers(tx, account, add)
 }

@@ -1,0 +1,19 @@
+-- Fewer indexes to maintain on every write (issue #6: a first full sync
+-- of 100,000 users writes each of them into every index of users). These
+-- four serve no SCIM query and no sync query:
+--
+-- users_account_user_name_idx (account_id, user_name) and
+-- groups_account_display_name_idx (account_id, display_name): SCIM compares
+-- and sorts userName through user_name_lower (users_account_user_name_live_key)
+-- and displayName through lower(display_name) (the *_scim_display_name_idx
+-- of 0002), both case-insensitive as SCIM says. The exact-case columns only
+-- ordered Store.ListUsers and ListGroups, which no server path calls.
+--
+-- users_account_status_idx and groups_account_status_idx (account_id,
+-- status): every SCIM read filters status <> 'deleted', which an equality
+-- index does not serve (the live partial indexes of 0002 and 0003 do), and
+-- loading an account's states reads the whole account.
+DROP INDEX users_account_user_name_idx;
+DROP INDEX groups_account_display_name_idx;
+DROP INDEX users_account_status_idx;
+DROP INDEX groups_account_status_idx;
