@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"gorm.io/gorm"
 
@@ -36,10 +37,14 @@ var (
 )
 
 // objectStates streams the states of one table's rows of the account,
-// narrowed by where (with args) when it is not "".
+// narrowed by where (with args) when it is not "". A where that names the
+// account itself (byPrimaryKey) replaces the account condition.
 func (s *Store) objectStates(ctx context.Context, account string, t stateTable, where string, args []any, fn func(bridge.ObjectState) error) error {
 	table, cols, typ := t.table, t.cols, t.typ
-	q := s.read.WithContext(ctx).Table(table).Select(cols).Where("account_id = ?", account)
+	q := s.read.WithContext(ctx).Table(table).Select(cols)
+	if !strings.HasPrefix(where, byPrimaryKey) {
+		q = q.Where("account_id = ?", account)
+	}
 	if where != "" {
 		q = q.Where(where, args...)
 	}

@@ -34,11 +34,14 @@ func (s *Store) statesIn(ctx context.Context, op, account string, tables []state
 			return nil, err
 		}
 		for chunk := range slices.Chunk(values, s.inChunk()) {
-			where := column + " IN ?"
+			where, args := column+" IN ?", []any{chunk}
+			if column == "id" {
+				where, args = byPrimaryKey, []any{account, chunk}
+			}
 			if and != "" {
 				where += " AND " + and
 			}
-			err := s.objectStates(ctx, account, t, where, []any{chunk}, func(st bridge.ObjectState) error {
+			err := s.objectStates(ctx, account, t, where, args, func(st bridge.ObjectState) error {
 				out = append(out, st)
 				return nil
 			})
@@ -61,6 +64,13 @@ func (s *Store) StatesByExternalID(ctx context.Context, account string, ids []st
 func (s *Store) StatesByID(ctx context.Context, account string, ids []string) ([]bridge.ObjectState, error) {
 	return s.statesIn(ctx, "states by id", account, stateTables, "id", "", ids)
 }
+
+// byPrimaryKey is how statesIn filters by id. Without statistics SQLite
+// takes account_id = ? as selective and, for an IN list of more than a few
+// ids, scans the account through an (account_id, ...) index instead of
+// looking each id up (EXPLAIN QUERY PLAN, 40 ids). Comparing an expression
+// of account_id leaves it no index to pick but the primary key's.
+const byPrimaryKey = "(account_id || '') = ? AND id IN ?"
 
 // LiveStatesByDN returns the live users and groups whose lower(dn) is one
 // of dns, through the (account_id, lower(dn)) indexes. lower() folds ASCII
