@@ -170,27 +170,30 @@ func BenchmarkSCIM(b *testing.B) {
 			n := len(s.ids)
 			cases := []struct {
 				name string
-				path func(i int) string
+				// path is the i-th request's; seq counts the requests of
+				// the client sending it.
+				path func(i, seq int) string
 			}{
-				{"GetUserByID", func(i int) string { return "/scim/v2/Users/" + s.ids[(i*7919)%n] }},
-				{"FilterUserNameEq", func(i int) string {
+				{"GetUserByID", func(i, _ int) string { return "/scim/v2/Users/" + s.ids[(i*7919)%n] }},
+				{"FilterUserNameEq", func(i, _ int) string {
 					return "/scim/v2/Users?filter=" + url.QueryEscape(`userName eq "`+s.userNames[(i*7919)%n]+`"`)
 				}},
-				{"FilterExternalIDEq", func(i int) string {
+				{"FilterExternalIDEq", func(i, _ int) string {
 					return "/scim/v2/Users?filter=" + url.QueryEscape(`externalId eq "`+s.externalIDs[(i*7919)%n]+`"`)
 				}},
-				{"Page100SortedByUserName", func(i int) string {
+				{"Page100SortedByUserName", func(i, _ int) string {
 					return fmt.Sprintf("/scim/v2/Users?sortBy=userName&count=100&startIndex=%d", 1+(i*100)%2000)
 				}},
-				// Pages in sequence through the whole list, as Entra ID and
-				// Okta read it: each page after the first is sought from
-				// the cursor of the one before (pagecursor.go), whatever
-				// its depth.
-				{"Page100SequentialWalk", func(i int) string {
-					return fmt.Sprintf("/scim/v2/Users?count=100&startIndex=%d", 1+(i*100)%max(n-n%100, 100))
+				// Each client reads the whole list page after page, as
+				// Entra ID and Okta do (a client sends the next page when
+				// it has the last): each page after the first is sought
+				// from the cursor of the one before (pagecursor.go),
+				// whatever its depth.
+				{"Page100SequentialWalk", func(_, seq int) string {
+					return fmt.Sprintf("/scim/v2/Users?count=100&startIndex=%d", 1+(seq*100)%max(n-n%100, 100))
 				}},
-				{"Group5000Members", func(int) string { return "/scim/v2/Groups/" + s.big }},
-				{"Group5000ExcludedMembers", func(int) string { return "/scim/v2/Groups/" + s.big + "?excludedAttributes=members" }},
+				{"Group5000Members", func(int, int) string { return "/scim/v2/Groups/" + s.big }},
+				{"Group5000ExcludedMembers", func(int, int) string { return "/scim/v2/Groups/" + s.big + "?excludedAttributes=members" }},
 			}
 			for _, c := range cases {
 				b.Run(c.name, func(b *testing.B) { runBench(b, s.e, backend+"/"+c.name, c.path) })
@@ -223,7 +226,7 @@ func (w *benchWriter) Write(b []byte) (int, error) {
 
 // runBench labels its clients with the case, so one CPU profile of the
 // whole run can be cut by case: go tool pprof -tagfocus case=sqlite/... .
-func runBench(b *testing.B, e *env, label string, path func(int) string) {
+func runBench(b *testing.B, e *env, label string, path func(i, seq int) string) {
 	ctx := pprof.WithLabels(context.Background(), pprof.Labels("case", label))
 	const clients = 4
 	lat := make([]time.Duration, b.N)
@@ -239,12 +242,12 @@ func runBench(b *testing.B, e *env, label string, path func(int) string) {
 			defer wg.Done()
 			w := &benchWriter{h: http.Header{}}
 			pprof.SetGoroutineLabels(ctx)
-			for {
+			for seq := 0; ; seq++ {
 				i := int(next.Add(1)) - 1
 				if i >= b.N {
 					return
 				}
-				req, err := http.NewRequestWithContext(ctx, "GET", "http://scim.example.com"+path(i), nil)
+				req, err := http.NewRequestWithContext(ctx, "GET", "http://scim.example.com"+path(i, seq), nil)
 				if err != nil {
 					panic(err)
 				}
