@@ -45,6 +45,9 @@ type benchResult struct {
 	DeltaKind  string  `json:"deltaKind,omitempty"`
 	DeltaCount string  `json:"deltaCounts,omitempty"`
 	PeakRSSMiB float64 `json:"peakRSSMiB"`
+	// FirstPeakRSSMiB is the peak at the end of the first (full, all
+	// added) run, before the second run loads the stored states.
+	FirstPeakRSSMiB float64 `json:"firstPeakRSSMiB"`
 
 	NoChangeDeltaSec float64 `json:"noChangeDeltaSeconds,omitempty"`
 }
@@ -156,6 +159,7 @@ func benchChild(b *testing.B, mode, store string, users int) {
 			b.ReportMetric(res.NoChangeDeltaSec, "nochange-delta-s")
 		}
 		b.ReportMetric(res.PeakRSSMiB, "peak-RSS-MiB")
+		b.ReportMetric(res.FirstPeakRSSMiB, "first-run-peak-RSS-MiB")
 		b.Logf("%s %s %d users: %s", mode, store, users, asJSON(res))
 	}
 }
@@ -221,6 +225,7 @@ func TestBenchChild(t *testing.T) {
 	res.FullSec = time.Since(start).Seconds()
 	res.UsersPerS = float64(users) / res.FullSec
 	res.Objects = r.Counts.Users.Added + r.Counts.Groups.Added
+	res.FirstPeakRSSMiB = peakRSSMiB()
 	if r.Counts.Users.Added != users {
 		t.Fatalf("first run: %s", r.Summary())
 	}

@@ -17,3 +17,11 @@ DROP INDEX users_account_user_name_idx;
 DROP INDEX groups_account_display_name_idx;
 DROP INDEX users_account_status_idx;
 DROP INDEX groups_account_status_idx;
+
+-- PostgreSQL only: users_scim_user_name_page_idx (0003) repeated the key and
+-- predicate of the unique users_account_user_name_live_key, to carry id for
+-- index-only page scans. One unique index with INCLUDE (id) does both jobs,
+-- under the unique key's name, and every write maintains one index less.
+DROP INDEX users_scim_user_name_page_idx;
+DROP INDEX users_account_user_name_live_key;
+CREATE UNIQUE INDEX users_account_user_name_live_key ON users (account_id, user_name_lower) INCLUDE (id) WHERE status <> 'deleted';
