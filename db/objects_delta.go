@@ -76,7 +76,40 @@ const byPrimaryKey = "(account_id || '') = ? AND id IN ?"
 // of dns, through the (account_id, lower(dn)) indexes. lower() folds ASCII
 // only on SQLite and Unicode on PostgreSQL: callers pass both spellings.
 func (s *Store) LiveStatesByDN(ctx context.Context, account string, dns []string) ([]bridge.ObjectState, error) {
-	return s.statesIn(ctx, "states by dn", account, stateTables, "lower(dn)", "status <> 'deleted'", dns)
+	users, err := s.statesIn(ctx, "states by dn", account, []stateTable{userStates}, "lower(dn)", "status <> 'deleted'", dns)
+	if err != nil {
+		return nil, err
+	}
+	// Most DNs asked are members and managers, that is users: ask groups
+	// only for the rest (a DN names one object; a DN found as a user could
+	// be a group's too only in a store that is inconsistent already).
+	found := make(map[string]bool, len(users))
+	for _, st := range users {
+		found[strings.ToLower(st.DN)] = true
+		found[asciiLower(st.DN)] = true
+	}
+	rest := make([]string, 0, len(dns))
+	for _, dn := range dns {
+		if !found[dn] {
+			rest = append(rest, dn)
+		}
+	}
+	groups, err := s.statesIn(ctx, "states by dn", account, []stateTable{groupStates}, "lower(dn)", "status <> 'deleted'", rest)
+	if err != nil {
+		return nil, err
+	}
+	return append(users, groups...), nil
+}
+
+// asciiLower lower-cases ASCII letters only, as SQLite's lower() does.
+func asciiLower(v string) string {
+	b := []byte(v)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + ('a' - 'A')
+		}
+	}
+	return string(b)
 }
 
 // LiveUsersByName returns the live users whose user_name_lower is one of
