@@ -3,7 +3,6 @@ package bridge
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"sort"
 	"strings"
 	"time"
@@ -270,13 +269,29 @@ func sortMembers(ms []Member) {
 // changes what it produces, so the next run rewrites every object once.
 const mappingVersion = "m1"
 
-// contentHash digests what the engine writes for an object. encoding/json
-// sorts map keys, so equal content gives equal hashes.
+// contentHash digests what the engine writes for an object: the JSON of
+// struct{A map[string]any `json:"a"`; M []Member `json:"m,omitempty"`},
+// written by AppendJSON (same bytes as encoding/json, which sorts map
+// keys), so equal content gives equal hashes, the same as before.
 func contentHash(attrs map[string]any, members []Member) string {
-	b, _ := json.Marshal(struct {
-		A map[string]any `json:"a"`
-		M []Member       `json:"m,omitempty"`
-	}{attrs, members})
+	b := make([]byte, 0, 1024)
+	b = append(b, `{"a":`...)
+	b, _ = AppendJSON(b, attrs)
+	if len(members) > 0 {
+		b = append(b, `,"m":[`...)
+		for i, m := range members {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, `{"ID":`...)
+			b, _ = appendJSONString(b, m.ID)
+			b = append(b, `,"Type":`...)
+			b, _ = appendJSONString(b, m.Type)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	b = append(b, '}')
 	sum := sha256.Sum256(b)
 	return mappingVersion + ":" + hex.EncodeToString(sum[:])
 }

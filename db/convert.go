@@ -15,7 +15,9 @@ func encodeAttributes(m map[string]any) (string, error) {
 	if len(m) == 0 {
 		return "{}", nil
 	}
-	b, err := json.Marshal(m)
+	// bridge.AppendJSON gives encoding/json's bytes without its reflection
+	// over map[string]any (the cost of a full sync's writes, after SQL).
+	b, err := bridge.AppendJSON(make([]byte, 0, 1024), m)
 	if err != nil {
 		return "", fmt.Errorf("encode attributes: %w", err)
 	}
