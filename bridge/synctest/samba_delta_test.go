@@ -30,9 +30,16 @@ func TestSambaDelta(t *testing.T) {
 	base := lab.BaseDN
 	root := "CN=DeltaTest," + base
 	ouA, ouB := "CN=A,"+root, "CN=B,"+root
-	t.Cleanup(func() { deleteTree(t, admin, root) })
 	home := "CN=Users," + base
 	subject := "CN=dns-dc1," + home
+	// The borrowed account goes home before anything is deleted: a run
+	// that died (or one running beside this one) may have left it inside
+	// the test's tree, and deleting the tree must never delete it.
+	rescueSubject(t, admin, base, home)
+	t.Cleanup(func() {
+		rescueSubject(t, admin, base, home)
+		deleteTree(t, admin, root)
+	})
 	g1, g2 := "CN=Delta Group,"+root, "CN=Delta Doomed,"+root
 
 	orig, err := admin.Search(ldap.NewSearchRequest(subject, ldap.ScopeBaseObject, ldap.NeverDerefAliases, 0, 0, false,
@@ -58,6 +65,7 @@ func TestSambaDelta(t *testing.T) {
 		if err := admin.Modify(req); err != nil && !ldap.IsErrorWithCode(err, ldap.LDAPResultNoSuchAttribute) {
 			t.Errorf("restoring %s: %v", subject, err)
 		}
+		rescueSubject(t, admin, base, home)
 		deleteTree(t, admin, root)
 	}
 
@@ -193,6 +201,26 @@ func TestSambaDelta(t *testing.T) {
 				t.Errorf("after the full run: %s (%s)", r.Kind, r.KindReason)
 			}
 		})
+	}
+}
+
+// rescueSubject moves the builtin account dns-dc1 (found by its
+// sAMAccountName, whatever its RDN now) back to home if it is elsewhere.
+func rescueSubject(t *testing.T, conn *ldap.Conn, base, home string) {
+	t.Helper()
+	res, err := conn.Search(ldap.NewSearchRequest(base, ldap.ScopeWholeSubtree, ldap.NeverDerefAliases, 0, 0, false,
+		"(sAMAccountName=dns-dc1)", []string{"1.1"}, nil))
+	if err != nil {
+		t.Errorf("looking for dns-dc1: %v", err)
+		return
+	}
+	for _, e := range res.Entries {
+		if strings.EqualFold(e.DN, "CN=dns-dc1,"+home) {
+			continue
+		}
+		if err := conn.ModifyDN(ldap.NewModifyDNRequest(e.DN, "CN=dns-dc1", true, home)); err != nil {
+			t.Errorf("moving %s home: %v", e.DN, err)
+		}
 	}
 }
 
