@@ -164,7 +164,7 @@ type scanFunc = func(sqlText string, args, extra []any, check func() error) (int
 func (s *Store) queryJSON(ctx context.Context, kind resourceKind, table, cols, account string, q bridge.Query, after string,
 	scan scanFunc) (int, string, error) {
 	c := &compiler{dialect: s.dialect, kind: kind, alias: "t"}
-	where := "t.account_id = " + c.arg(account) + " AND t." + live
+	where := "t.account_id = " + c.constArg(account) + " AND t." + live
 	if q.Filter != nil {
 		w, err := c.where(q.Filter)
 		if err != nil {
