@@ -22,6 +22,8 @@ DROP INDEX groups_account_status_idx;
 -- predicate of the unique users_account_user_name_live_key, to carry id for
 -- index-only page scans. One unique index with INCLUDE (id) does both jobs,
 -- under the unique key's name, and every write maintains one index less.
+-- SCIM pages by userName, OFFSET or sought from a cursor (db/scim_page.go,
+-- 0005), are cut from it: keep (account_id, user_name_lower) INCLUDE (id).
 DROP INDEX users_scim_user_name_page_idx;
 DROP INDEX users_account_user_name_live_key;
 CREATE UNIQUE INDEX users_account_user_name_live_key ON users (account_id, user_name_lower) INCLUDE (id) WHERE status <> 'deleted';

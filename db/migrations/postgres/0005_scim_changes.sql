@@ -9,9 +9,10 @@
 -- triggers run once per statement, as scim_counts' do; like those, the row
 -- they update is held until the writing transaction commits.
 --
--- The seeks read these indexes (from 0002 and 0003): users_scim_id_idx and
--- groups_scim_id_idx (no sortBy), users_scim_user_name_page_idx
--- (sortBy=userName), groups_scim_display_name_idx (Groups by displayName).
+-- The seeks read these indexes: users_scim_id_idx and groups_scim_id_idx
+-- (0002; no sortBy), users_account_user_name_live_key (0004, which folded
+-- 0003's users_scim_user_name_page_idx into it; sortBy=userName),
+-- groups_scim_display_name_idx (0002; Groups by displayName).
 CREATE TABLE scim_changes (
     account_id TEXT PRIMARY KEY REFERENCES accounts (id) ON DELETE CASCADE,
     n          BIGINT NOT NULL DEFAULT 0
