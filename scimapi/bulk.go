@@ -219,7 +219,7 @@ func (s *server) bulkOne(r *http.Request, op bulkOp, ids map[string]string) map[
 		id = parts[1]
 	}
 	var doc map[string]any
-	var version int64
+	var version string
 	status := http.StatusOK
 	switch {
 	case method == http.MethodPost && id == "":

@@ -176,7 +176,8 @@ func (s *server) page(r *http.Request, rt *resourceType, q bridge.Query, proj pr
 			return nil, 0, translateQueryErr(err)
 		}
 		groups := map[string][]bridge.GroupRef{}
-		if len(users) > 0 && proj.wants("groups") {
+		// meta.version digests the groups (version.go).
+		if len(users) > 0 && (proj.wants("groups") || proj.wants("meta")) {
 			ids := make([]string, len(users))
 			for i, u := range users {
 				ids[i] = u.ID
@@ -234,28 +235,27 @@ func (s *server) get(w http.ResponseWriter, r *http.Request, rt *resourceType) {
 	writeSCIM(w, http.StatusOK, proj.apply(rt, doc))
 }
 
-// load reads and renders one live resource.
-func (s *server) load(r *http.Request, rt *resourceType, id string, proj projection) (map[string]any, int64, error) {
+// load reads and renders one live resource, and returns its version.
+func (s *server) load(r *http.Request, rt *resourceType, id string, proj projection) (map[string]any, string, error) {
 	acct := account(r)
 	if rt == userType {
 		u, err := s.store.LiveUser(r.Context(), acct, id)
 		if err != nil {
-			return nil, 0, err
+			return nil, "", err
 		}
-		var groups map[string][]bridge.GroupRef
-		if proj.wants("groups") {
-			if groups, err = s.store.UserGroups(r.Context(), acct, []string{id}); err != nil {
-				return nil, 0, err
-			}
+		// Read even when the response leaves them out: the ETag digests them.
+		groups, err := s.store.UserGroups(r.Context(), acct, []string{id})
+		if err != nil {
+			return nil, "", err
 		}
-		return s.userDoc(r, u, groups[id]), u.Version, nil
+		return s.userDoc(r, u, groups[id]), userVersion(u.Version, groups[id]), nil
 	}
 	withMembers := proj.wants("members")
 	g, err := s.store.LiveGroup(r.Context(), acct, id, withMembers)
 	if err != nil {
-		return nil, 0, err
+		return nil, "", err
 	}
-	return s.groupDoc(r, g, withMembers), g.Version, nil
+	return s.groupDoc(r, g, withMembers), groupVersion(g.Version), nil
 }
 
 // rootList and rootSearch query Users and Groups together (RFC 7644

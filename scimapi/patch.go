@@ -87,14 +87,14 @@ func (s *server) patch(w http.ResponseWriter, r *http.Request, rt *resourceType)
 	s.update(w, r, rt, s.patchDoc)
 }
 
-func (s *server) patchDoc(r *http.Request, rt *resourceType, id string, body map[string]any) (map[string]any, int64, error) {
+func (s *server) patchDoc(r *http.Request, rt *resourceType, id string, body map[string]any) (map[string]any, string, error) {
 	ops, err := parsePatch(body)
 	if err != nil {
-		return nil, 0, err
+		return nil, "", err
 	}
 	c, err := s.loadForWrite(r, rt, id, false)
 	if err != nil {
-		return nil, 0, err
+		return nil, "", err
 	}
 	doc := deepCopy(c.attrs)
 	if rt == userType {
@@ -105,19 +105,19 @@ func (s *server) patchDoc(r *http.Request, rt *resourceType, id string, body map
 	pm := &memberPatch{s: s, r: r, group: c.group}
 	for _, op := range ops {
 		if err := applyOp(rt, doc, op, pm); err != nil {
-			return nil, 0, err
+			return nil, "", err
 		}
 	}
 	doc["schemas"] = []any{rt.core.id}
 	ndoc, _, err := normalize(rt, doc, false)
 	if err != nil {
-		return nil, 0, err
+		return nil, "", err
 	}
 	if rt == userType {
 		return s.store1(r, rt, c, ndoc, nil, false)
 	}
 	if pm.err != nil {
-		return nil, 0, pm.err
+		return nil, "", pm.err
 	}
 	keepReadOnly(rt, c.attrs, ndoc, c.source)
 	return s.writeGroup(r, c, ndoc, pm.change)

@@ -16,7 +16,7 @@ import (
 
 func timeString(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-func (s *server) meta(r *http.Request, rt *resourceType, id string, created, modified time.Time, version int64) map[string]any {
+func (s *server) meta(r *http.Request, rt *resourceType, id string, created, modified time.Time, version string) map[string]any {
 	return map[string]any{
 		"resourceType": rt.name, "created": timeString(created), "lastModified": timeString(modified),
 		"location": s.location(r, rt, id), "version": etag(version),
@@ -50,6 +50,8 @@ func schemasOf(rt *resourceType, doc map[string]any) []string {
 	return out
 }
 
+// userDoc renders u; groups are all its live groups (its version digests
+// them), even when the response will not show them.
 func (s *server) userDoc(r *http.Request, u bridge.User, groups []bridge.GroupRef) map[string]any {
 	doc := shallow(u.Attributes)
 	delete(doc, "password")
@@ -80,7 +82,7 @@ func (s *server) userDoc(r *http.Request, u bridge.User, groups []bridge.GroupRe
 	} else {
 		delete(doc, "groups")
 	}
-	doc["meta"] = s.meta(r, userType, u.ID, u.CreatedAt, u.UpdatedAt, u.Version)
+	doc["meta"] = s.meta(r, userType, u.ID, u.CreatedAt, u.UpdatedAt, userVersion(u.Version, groups))
 	doc["schemas"] = schemasOf(userType, doc)
 	return doc
 }
@@ -116,7 +118,7 @@ func (s *server) groupDoc(r *http.Request, g bridge.Group, withMembers bool) map
 		}
 		doc["members"] = ms
 	}
-	doc["meta"] = s.meta(r, groupType, g.ID, g.CreatedAt, g.UpdatedAt, g.Version)
+	doc["meta"] = s.meta(r, groupType, g.ID, g.CreatedAt, g.UpdatedAt, groupVersion(g.Version))
 	doc["schemas"] = schemasOf(groupType, doc)
 	return doc
 }

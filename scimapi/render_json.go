@@ -77,18 +77,20 @@ func (s *server) getFast(w http.ResponseWriter, r *http.Request, rt *resourceTyp
 	sc := getScratch()
 	defer putScratch(sc)
 	base := s.base(r)
-	var version int64
+	var version string
 	var err error
 	if rt == userType {
-		err = s.fast.LiveUserJSON(r.Context(), account(r), id, proj.wants("groups"), func(u bridge.User, doc []byte, groups []bridge.GroupRef) error {
-			version = u.Version
+		// The groups are read even when the response leaves them out: the
+		// ETag digests them (version.go).
+		err = s.fast.LiveUserJSON(r.Context(), account(r), id, true, func(u bridge.User, doc []byte, groups []bridge.GroupRef) error {
+			version = userVersion(u.Version, groups)
 			var err error
 			*bp, err = appendUser((*bp)[:0], sc, base, u, doc, groups, proj)
 			return err
 		})
 	} else {
 		err = s.fast.LiveGroupJSON(r.Context(), account(r), id, proj.wants("members"), func(g bridge.Group, doc, users, groups []byte) error {
-			version = g.Version
+			version = groupVersion(g.Version)
 			var err error
 			*bp, err = appendGroup((*bp)[:0], sc, base, g, doc, users, groups, proj)
 			return err
@@ -118,6 +120,8 @@ func (s *server) listFast(w http.ResponseWriter, r *http.Request, rt *resourceTy
 	var total int
 	var err error
 	if rt == userType {
+		// meta.version digests the groups (version.go).
+		withGroups := proj.wants("groups") || proj.wants("meta")
 		userFn := func(u bridge.User, doc []byte, groups []bridge.GroupRef) error {
 			if n > 0 {
 				b = append(b, ',')
@@ -129,10 +133,10 @@ func (s *server) listFast(w http.ResponseWriter, r *http.Request, rt *resourceTy
 		}
 		if s.pages != nil {
 			total, err = s.pagedList(r, rt, p, q, &n, func(after string) (int, string, error) {
-				return s.pages.QueryUsersPage(r.Context(), account(r), q, after, proj.wants("groups"), userFn)
+				return s.pages.QueryUsersPage(r.Context(), account(r), q, after, withGroups, userFn)
 			})
 		} else {
-			total, err = s.fast.QueryUsersJSON(r.Context(), account(r), q, proj.wants("groups"), userFn)
+			total, err = s.fast.QueryUsersJSON(r.Context(), account(r), q, withGroups, userFn)
 		}
 	} else {
 		groupFn := func(g bridge.Group, doc, users, groups []byte) error {
@@ -203,7 +207,7 @@ type res struct {
 	rt                *resourceType
 	base, id          string
 	created, updated  time.Time
-	version           int64
+	version           string
 	ext               []string // key, value, ... set in the scimbridge extension
 	groups            []bridge.GroupRef
 	userIDs, groupIDs []byte // JSON arrays of member ids
@@ -340,7 +344,7 @@ func appendMeta(b []byte, r *res) []byte {
 	b = append(b, `,"resourceType":`...)
 	b = appendString(b, r.rt.name)
 	b = append(b, `,"version":"W/\"`...)
-	b = strconv.AppendInt(b, r.version, 10)
+	b = append(b, r.version...) // digits, '.' and hex: nothing to escape
 	return append(b, `\""}`...)
 }
 
@@ -390,7 +394,7 @@ func appendUser(b []byte, sc *scratch, base string, u bridge.User, doc []byte, g
 	}
 	sc.top = top
 	r := &sc.r
-	*r = res{rt: userType, base: base, id: u.ID, created: u.CreatedAt, updated: u.UpdatedAt, version: u.Version,
+	*r = res{rt: userType, base: base, id: u.ID, created: u.CreatedAt, updated: u.UpdatedAt, version: userVersion(u.Version, groups),
 		groups: groups, top: top, proj: proj, ext: append(r.ext[:0], "status", string(u.Status)), scratch: sc.ext}
 	if u.Source == bridge.SourceLocal {
 		r.ext = append(r.ext, "kind", string(bridge.KindLocal))
@@ -434,7 +438,7 @@ func appendGroup(b []byte, sc *scratch, base string, g bridge.Group, doc, userID
 	}
 	sc.top = top
 	r := &sc.r
-	*r = res{rt: groupType, base: base, id: g.ID, created: g.CreatedAt, updated: g.UpdatedAt, version: g.Version,
+	*r = res{rt: groupType, base: base, id: g.ID, created: g.CreatedAt, updated: g.UpdatedAt, version: groupVersion(g.Version),
 		userIDs: userIDs, groupIDs: groupIDs, top: top, proj: proj,
 		ext: append(r.ext[:0], "status", string(g.Status), "kind", string(g.Kind)), scratch: sc.ext}
 	fs := sc.fs[:0]

@@ -229,23 +229,4 @@ func (s *server) base(r *http.Request) string {
 	return scheme + "://" + r.Host + "/scim/v2"
 }
 
-func etag(version int64) string { return `W/"` + strconv.FormatInt(version, 10) + `"` }
-
-// matchesETag reports whether an If-Match / If-None-Match header value
-// names version: "*" or a list of (weak or strong) tags.
-func matchesETag(header string, version int64) bool {
-	want := strconv.FormatInt(version, 10)
-	for _, t := range strings.Split(header, ",") {
-		t = strings.TrimSpace(t)
-		if t == "*" {
-			return true
-		}
-		t = strings.TrimPrefix(t, "W/")
-		if strings.Trim(t, `"`) == want {
-			return true
-		}
-	}
-	return false
-}
-
 func account(r *http.Request) string { return auth.Account(r.Context()) }

@@ -163,10 +163,12 @@ func (s *server) create(w http.ResponseWriter, r *http.Request, rt *resourceType
 	writeSCIM(w, status, proj.apply(rt, doc))
 }
 
-func (s *server) createDoc(r *http.Request, rt *resourceType, body map[string]any) (int, map[string]any, int64, error) {
+// createDoc creates the resource body describes and returns its status,
+// document and version.
+func (s *server) createDoc(r *http.Request, rt *resourceType, body map[string]any) (int, map[string]any, string, error) {
 	doc, memberList, err := normalize(rt, body, true)
 	if err != nil {
-		return 0, nil, 0, err
+		return 0, nil, "", err
 	}
 	id := uuid.NewString()
 	acct := account(r)
@@ -175,22 +177,23 @@ func (s *server) createDoc(r *http.Request, rt *resourceType, body map[string]an
 		localExt(doc, bridge.SchemaBridgeUser, u.Status)
 		u, err := s.store.CreateUser(r.Context(), acct, u)
 		if err != nil {
-			return 0, nil, 0, err
+			return 0, nil, "", err
 		}
-		return http.StatusCreated, s.userDoc(r, u, nil), u.Version, nil
+		// groups is read-only: a new user is in none yet.
+		return http.StatusCreated, s.userDoc(r, u, nil), userVersion(u.Version, nil), nil
 	}
 	ms, err := s.members(r, id, memberList)
 	if err != nil {
-		return 0, nil, 0, err
+		return 0, nil, "", err
 	}
 	localExt(doc, bridge.SchemaBridgeGroup, bridge.StatusActive)
 	g := groupFromDoc(id, doc, bridge.SourceLocal, bridge.KindLocal)
 	g.Members = ms
 	g, err = s.store.CreateGroup(r.Context(), acct, g)
 	if err != nil {
-		return 0, nil, 0, err
+		return 0, nil, "", err
 	}
-	return http.StatusCreated, s.groupDoc(r, g, true), g.Version, nil
+	return http.StatusCreated, s.groupDoc(r, g, true), groupVersion(g.Version), nil
 }
 
 // current is a stored resource about to be written.
@@ -199,7 +202,8 @@ type current struct {
 	group   bridge.Group
 	attrs   map[string]any
 	source  bridge.Source
-	version int64
+	version int64  // the row's, which the store's write checks
+	tag     string // the version If-Match names (version.go)
 }
 
 // loadForWrite reads the resource, checks If-Match, and refuses resources
@@ -213,21 +217,26 @@ func (s *server) loadForWrite(r *http.Request, rt *resourceType, id string, with
 		if err != nil {
 			return c, err
 		}
-		c = current{user: u, attrs: u.Attributes, source: u.Source, version: u.Version}
+		// The user's version digests its groups: If-Match needs them.
+		groups, err := s.store.UserGroups(r.Context(), acct, []string{id})
+		if err != nil {
+			return c, err
+		}
+		c = current{user: u, attrs: u.Attributes, source: u.Source, version: u.Version, tag: userVersion(u.Version, groups[id])}
 		extURN, externalID = bridge.SchemaBridgeUser, u.ExternalID
 	} else {
 		g, err := s.store.LiveGroup(r.Context(), acct, id, withMembers)
 		if err != nil {
 			return c, err
 		}
-		c = current{group: g, attrs: g.Attributes, source: g.Source, version: g.Version}
+		c = current{group: g, attrs: g.Attributes, source: g.Source, version: g.Version, tag: groupVersion(g.Version)}
 		extURN, externalID = bridge.SchemaBridgeGroup, g.ExternalID
 	}
 	if c.attrs == nil {
 		c.attrs = map[string]any{}
 	}
-	if im := r.Header.Get("If-Match"); im != "" && !matchesETag(im, c.version) {
-		return c, &apiError{status: http.StatusPreconditionFailed, detail: fmt.Sprintf("If-Match does not match the current version %s.", etag(c.version))}
+	if im := r.Header.Get("If-Match"); im != "" && !matchesETag(im, c.tag) {
+		return c, &apiError{status: http.StatusPreconditionFailed, detail: fmt.Sprintf("If-Match does not match the current version %s.", etag(c.tag))}
 	}
 	if c.source != bridge.SourceLocal {
 		if r.Method == http.MethodDelete {
@@ -256,7 +265,7 @@ func (s *server) replace(w http.ResponseWriter, r *http.Request, rt *resourceTyp
 // update serves PUT and PATCH alike: read the JSON body, change the
 // resource with change, and answer the new document with its ETag.
 func (s *server) update(w http.ResponseWriter, r *http.Request, rt *resourceType,
-	change func(r *http.Request, rt *resourceType, id string, body map[string]any) (map[string]any, int64, error)) {
+	change func(r *http.Request, rt *resourceType, id string, body map[string]any) (map[string]any, string, error)) {
 	body, err := readJSON(r)
 	if err != nil {
 		s.fail(w, r, err)
@@ -272,14 +281,14 @@ func (s *server) update(w http.ResponseWriter, r *http.Request, rt *resourceType
 	writeSCIM(w, http.StatusOK, proj.apply(rt, doc))
 }
 
-func (s *server) replaceDoc(r *http.Request, rt *resourceType, id string, body map[string]any) (map[string]any, int64, error) {
+func (s *server) replaceDoc(r *http.Request, rt *resourceType, id string, body map[string]any) (map[string]any, string, error) {
 	c, err := s.loadForWrite(r, rt, id, false)
 	if err != nil {
-		return nil, 0, err
+		return nil, "", err
 	}
 	doc, memberList, err := normalize(rt, body, true)
 	if err != nil {
-		return nil, 0, err
+		return nil, "", err
 	}
 	_, hasMembers := findKey(body, "members")
 	return s.store1(r, rt, c, doc, memberList, hasMembers)
@@ -287,7 +296,7 @@ func (s *server) replaceDoc(r *http.Request, rt *resourceType, id string, body m
 
 // store1 writes a new document for the resource c; for groups, members
 // replaces the member set when replaceMembers (PUT) and mc applies.
-func (s *server) store1(r *http.Request, rt *resourceType, c current, doc map[string]any, memberList []any, replaceMembers bool) (map[string]any, int64, error) {
+func (s *server) store1(r *http.Request, rt *resourceType, c current, doc map[string]any, memberList []any, replaceMembers bool) (map[string]any, string, error) {
 	keepReadOnly(rt, c.attrs, doc, c.source)
 	acct := account(r)
 	if rt == userType {
@@ -303,26 +312,26 @@ func (s *server) store1(r *http.Request, rt *resourceType, c current, doc map[st
 		}
 		u, err := s.store.UpdateUser(r.Context(), acct, u, c.version)
 		if err != nil {
-			return nil, 0, err
+			return nil, "", err
 		}
 		groups, err := s.store.UserGroups(r.Context(), acct, []string{u.ID})
 		if err != nil {
-			return nil, 0, err
+			return nil, "", err
 		}
-		return s.userDoc(r, u, groups[u.ID]), u.Version, nil
+		return s.userDoc(r, u, groups[u.ID]), userVersion(u.Version, groups[u.ID]), nil
 	}
 	var mc bridge.MemberChange
 	if replaceMembers {
 		ms, err := s.members(r, c.group.ID, memberList)
 		if err != nil {
-			return nil, 0, err
+			return nil, "", err
 		}
 		mc = bridge.MemberChange{Replace: true, Set: ms}
 	}
 	return s.writeGroup(r, c, doc, mc)
 }
 
-func (s *server) writeGroup(r *http.Request, c current, doc map[string]any, mc bridge.MemberChange) (map[string]any, int64, error) {
+func (s *server) writeGroup(r *http.Request, c current, doc map[string]any, mc bridge.MemberChange) (map[string]any, string, error) {
 	g := groupFromDoc(c.group.ID, doc, c.source, c.group.Kind)
 	if c.source == bridge.SourceLocal {
 		localExt(doc, bridge.SchemaBridgeGroup, bridge.StatusActive)
@@ -334,9 +343,9 @@ func (s *server) writeGroup(r *http.Request, c current, doc map[string]any, mc b
 	}
 	g, err := s.store.UpdateGroup(r.Context(), account(r), g, mc, c.version, withMembers)
 	if err != nil {
-		return nil, 0, err
+		return nil, "", err
 	}
-	return s.groupDoc(r, g, withMembers), g.Version, nil
+	return s.groupDoc(r, g, withMembers), groupVersion(g.Version), nil
 }
 
 func findKey(m map[string]any, key string) (any, bool) {
