@@ -81,13 +81,17 @@ func (s *Store) Apply(ctx context.Context, account string, c bridge.Changes) err
 		if err := upsertGroups(tx, account, c.Groups, s.rowsPerInsert(16)); err != nil {
 			return err
 		}
-		if err := setMembersDiff(tx, account, c.SetMembers, s.rowsPerInsert(4)); err != nil { // apply_members_delta.go
+		touched := memberChanges{}                                                                     // apply_versions.go
+		if err := setMembersDiff(tx, account, c.SetMembers, s.rowsPerInsert(4), touched); err != nil { // apply_members_delta.go
 			return err
 		}
-		if err := softDelete(tx, account, "users", c.DeleteUsers); err != nil {
+		if err := softDelete(tx, account, "users", c.DeleteUsers, touched); err != nil {
 			return err
 		}
-		if err := softDelete(tx, account, "groups", c.DeleteGroups); err != nil {
+		if err := softDelete(tx, account, "groups", c.DeleteGroups, touched); err != nil {
+			return err
+		}
+		if err := touched.bump(tx, account, c); err != nil {
 			return err
 		}
 		return s.insertEvents(tx, account, c.Events)
@@ -271,7 +275,7 @@ func requireLive(tx *gorm.DB, account, table string, ids []string, what string) 
 // deleted user leaves every group, a deleted group loses its members and
 // leaves its parent groups. Deletions are grouped by (reason, time) so a
 // large batch costs one UPDATE per 500 objects.
-func softDelete(tx *gorm.DB, account, table string, dels []bridge.Deletion) error {
+func softDelete(tx *gorm.DB, account, table string, dels []bridge.Deletion, touched memberChanges) error {
 	if len(dels) == 0 {
 		return nil
 	}
@@ -310,6 +314,9 @@ func softDelete(tx *gorm.DB, account, table string, dels []bridge.Deletion) erro
 			}
 			if res.RowsAffected != int64(len(chunk)) {
 				return fmt.Errorf("soft-delete %s: an id is not in account %s: %w", table, account, bridge.ErrNotFound)
+			}
+			if err := touched.addHolders(tx, account, chunk); err != nil {
+				return err
 			}
 			q := tx.Where("account_id = ? AND member_id IN ?", account, chunk)
 			if table == "groups" {

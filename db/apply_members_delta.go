@@ -19,7 +19,7 @@ import (
 // of the account, every member type User or Group with an id, and every
 // member added a live object of the account. Members kept are live
 // already: soft and hard deletes drop the rows that name the object.
-func setMembersDiff(tx *gorm.DB, account string, set map[string][]bridge.Member, per int) error {
+func setMembersDiff(tx *gorm.DB, account string, set map[string][]bridge.Member, per int, touched memberChanges) error {
 	if len(set) == 0 {
 		return nil
 	}
@@ -70,6 +70,9 @@ func setMembersDiff(tx *gorm.DB, account string, set map[string][]bridge.Member,
 			}
 		}
 		slices.Sort(drop)
+		if len(drop) > 0 {
+			touched.add(gid)
+		}
 		for chunk := range slices.Chunk(drop, batchSize) {
 			if err := tx.Where("account_id = ? AND group_id = ? AND member_id IN ?", account, gid, chunk).
 				Delete(&memberRow{}).Error; err != nil {
@@ -81,6 +84,7 @@ func setMembersDiff(tx *gorm.DB, account string, set map[string][]bridge.Member,
 				continue
 			}
 			add = append(add, memberRow{AccountID: account, GroupID: gid, MemberID: mid, MemberType: t})
+			touched.add(gid)
 		}
 	}
 	// Checked live and inserted in bulk, in key order (apply_members_insert.go).

@@ -87,7 +87,7 @@ func testSetMembersDiff(t *testing.T, s *Store) {
 		per := s.rowsPerInsert(4)
 		for i, fn := range []func(*gorm.DB) error{
 			func(tx *gorm.DB) error { return setMembers(tx, acct, st.set, per) },
-			func(tx *gorm.DB) error { return setMembersDiff(tx, acct, st.set, per) },
+			func(tx *gorm.DB) error { return setMembersDiff(tx, acct, st.set, per, nil) },
 		} {
 			tx := s.db.Begin()
 			errs[i] = fn(tx)
@@ -101,7 +101,7 @@ func testSetMembersDiff(t *testing.T, s *Store) {
 			t.Fatalf("%s: rewrite leaves %v, diff leaves %v", st.name, got[0], got[1])
 		}
 		if st.err == nil {
-			if err := s.db.Transaction(func(tx *gorm.DB) error { return setMembersDiff(tx, acct, st.set, s.rowsPerInsert(4)) }); err != nil {
+			if err := s.db.Transaction(func(tx *gorm.DB) error { return setMembersDiff(tx, acct, st.set, s.rowsPerInsert(4), nil) }); err != nil {
 				t.Fatalf("%s: %v", st.name, err)
 			}
 		}

@@ -122,6 +122,42 @@ var applyTests = []test{
 			t.Errorf("ObjectStates of deleted user = %+v", st)
 		}
 	}},
+	{"GroupVersionFollowsItsMembers", func(t *testing.T, s bridge.Store) {
+		// A group's representation lists its members: every Apply that
+		// changes them moves its version once, and one that does not
+		// leaves it alone.
+		a, b := user("a"), user("b")
+		g, other := group("Staff", bridge.KindSecurity), group("Other", bridge.KindSecurity)
+		mustApply(t, s, acct, bridge.Changes{Users: []bridge.User{a, b}, Groups: []bridge.Group{g, other},
+			SetMembers: map[string][]bridge.Member{g.ID: {userMember(a)}}})
+		version := func(id string) int64 { t.Helper(); return getGroup(t, s, acct, id).Version }
+		if v := version(g.ID); v != 1 {
+			t.Fatalf("group created with its members: version %d, want 1", v)
+		}
+		steps := []struct {
+			name string
+			c    bridge.Changes
+			want int64
+		}{
+			{"member added", bridge.Changes{SetMembers: map[string][]bridge.Member{g.ID: {userMember(a), userMember(b)}}}, 2},
+			{"same members again", bridge.Changes{SetMembers: map[string][]bridge.Member{g.ID: {userMember(b), userMember(a)}}}, 2},
+			{"member removed", bridge.Changes{SetMembers: map[string][]bridge.Member{g.ID: {userMember(b)}}}, 3},
+			{"upserted and members set in one Apply", bridge.Changes{Groups: []bridge.Group{g},
+				SetMembers: map[string][]bridge.Member{g.ID: {userMember(a), userMember(b)}}}, 4},
+			{"member soft-deleted", bridge.Changes{DeleteUsers: []bridge.Deletion{{ID: a.ID, Reason: "gone"}}}, 5},
+			{"its last member deleted, another group left as it was", bridge.Changes{DeleteUsers: []bridge.Deletion{{ID: b.ID, Reason: "gone"}},
+				SetMembers: map[string][]bridge.Member{other.ID: nil}}, 6},
+		}
+		for _, st := range steps {
+			mustApply(t, s, acct, st.c)
+			if v := version(g.ID); v != st.want {
+				t.Errorf("%s: version %d, want %d", st.name, v, st.want)
+			}
+		}
+		if v := version(other.ID); v != 1 {
+			t.Errorf("untouched group: version %d, want 1", v)
+		}
+	}},
 	{"SoftDeleteGroupDropsItsMembershipsBothWays", func(t *testing.T, s bridge.Store) {
 		a := user("a")
 		parent, child := group("Parent", bridge.KindOU), group("Child", bridge.KindOU)
