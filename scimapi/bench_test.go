@@ -24,7 +24,7 @@ import (
 //
 //	go test ./scimapi -run '^$' -bench BenchmarkSCIM -benchtime 5000x -timeout 60m
 //
-// Each case runs b.N requests from 4 concurrent clients and reports
+// Each case runs b.N requests from 4 concurrent clients (SCIMBRIDGE_BENCH_CLIENTS) and reports
 // requests per second, p50 / p99 latency and the process's CPU time per
 // request. SCIMBRIDGE_BENCH_USERS shrinks the store for a quick run;
 // SCIMBRIDGE_BENCH_SCIM_SQLITE / _POSTGRES run it on an existing store
@@ -224,11 +224,21 @@ func (w *benchWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
+// benchClients is the number of concurrent clients: 4 (twice the cores of
+// the project's machine, so requests queue for a core), or
+// SCIMBRIDGE_BENCH_CLIENTS, e.g. 2 to see latency without that queueing.
+func benchClients() int {
+	if v, err := strconv.Atoi(os.Getenv("SCIMBRIDGE_BENCH_CLIENTS")); err == nil && v > 0 {
+		return v
+	}
+	return 4
+}
+
 // runBench labels its clients with the case, so one CPU profile of the
 // whole run can be cut by case: go tool pprof -tagfocus case=sqlite/... .
 func runBench(b *testing.B, e *env, label string, path func(i, seq int) string) {
 	ctx := pprof.WithLabels(context.Background(), pprof.Labels("case", label))
-	const clients = 4
+	clients := benchClients()
 	lat := make([]time.Duration, b.N)
 	var next atomic.Int64
 	var failed atomic.Int64
