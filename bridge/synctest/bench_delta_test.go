@@ -17,7 +17,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/exec"
 	"runtime/pprof"
@@ -27,7 +26,6 @@ import (
 	"time"
 
 	"github.com/scimbridge/scimbridge/bridge"
-	"github.com/scimbridge/scimbridge/ldapsync/adsim"
 )
 
 type deltaScaleResult struct {
@@ -90,34 +88,10 @@ func TestDeltaScaleChild(t *testing.T) {
 		t.Skip("runs only as BenchmarkDeltaScale's child process")
 	}
 	groups := envInt("SCIMBRIDGE_BENCH_GROUPS", 100)
-	open := openSQLite
-	if os.Getenv("SCIMBRIDGE_DELTA_CHILD_STORE") == "postgres" {
-		open = openPostgres
-	}
-	e := newEnv(t, open(t))
-	e.engine.Log = nil
-	if os.Getenv("SCIMBRIDGE_BENCH_LOG") != "" {
-		e.engine.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: benchLogLevel()}))
-	}
-	e.engine.BatchSize = 0
+	e := benchEnv(t, "SCIMBRIDGE_DELTA_CHILD_STORE")
 	const acct = "bench"
-	settings := bridge.Settings{
-		Connection:          bridge.Connection{Host: "127.0.0.1", Port: 389, Security: bridge.SecurityNone, BaseDN: benchBase, BindDN: "CN=svc,DC=bench,DC=example,DC=com", Password: "pw", TimeoutSeconds: 60},
-		OrganizationalUnits: bridge.OrganizationalUnits{Mode: bridge.OUAll},
-		DistributionLists:   bridge.DistributionLists{Import: true},
-	}.WithDefaults()
-	srv, err := adsim.New(adsim.Options{BaseDN: benchBase, BindDN: settings.Connection.BindDN, Password: "pw"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.AddAll(adsim.Generate(benchBase, users, groups)); err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	settings.Connection.Host, settings.Connection.Port = srv.Host(), srv.Port()
+	settings := benchSettings()
+	srv := startBenchADSim(t, &settings, users, groups)
 	e.configure(acct, settings)
 
 	res := deltaScaleResult{Users: users}

@@ -2,7 +2,6 @@ package synctest
 
 import (
 	"fmt"
-	"log/slog"
 	"os"
 	"strconv"
 	"strings"
@@ -82,16 +81,7 @@ func benchSamba(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	open := openSQLite
-	if os.Getenv("SCIMBRIDGE_BENCH_CHILD_STORE") == "postgres" {
-		open = openPostgres
-	}
-	e := newEnv(t, open(t))
-	e.engine.Log = nil
-	if os.Getenv("SCIMBRIDGE_BENCH_LOG") != "" {
-		e.engine.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: benchLogLevel()}))
-	}
-	e.engine.BatchSize = 0
+	e := benchEnv(t, "SCIMBRIDGE_BENCH_CHILD_STORE")
 	const acct = "bench"
 	e.configure(acct, bridge.Settings{
 		Connection: bridge.Connection{Host: lab.Host, Port: lab.Port, Security: bridge.SecurityStartTLS, CACertificate: string(pem),

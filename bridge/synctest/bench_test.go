@@ -164,6 +164,52 @@ func benchChild(b *testing.B, mode, store string, users int) {
 	}
 }
 
+// benchEnv opens the store a benchmark child runs on (SQLite, or
+// PostgreSQL when storeVar says so), the engine logging only when
+// SCIMBRIDGE_BENCH_LOG asks and writing in its default batches.
+func benchEnv(t *testing.T, storeVar string) *env {
+	open := openSQLite
+	if os.Getenv(storeVar) == "postgres" {
+		open = openPostgres
+	}
+	e := newEnv(t, open(t))
+	e.engine.Log = nil
+	if os.Getenv("SCIMBRIDGE_BENCH_LOG") != "" {
+		e.engine.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: benchLogLevel()}))
+	}
+	e.engine.BatchSize = 0
+	return e
+}
+
+// benchSettings reads the whole generated tree: every OU, distribution
+// lists included.
+func benchSettings() bridge.Settings {
+	return bridge.Settings{
+		Connection: bridge.Connection{Host: "127.0.0.1", Port: 389, Security: bridge.SecurityNone, BaseDN: benchBase,
+			BindDN: "CN=svc,DC=bench,DC=example,DC=com", Password: "pw", TimeoutSeconds: 60},
+		OrganizationalUnits: bridge.OrganizationalUnits{Mode: bridge.OUAll},
+		DistributionLists:   bridge.DistributionLists{Import: true},
+	}.WithDefaults()
+}
+
+// startBenchADSim serves adsim.Generate's tree over LDAP for the run and
+// points settings at it.
+func startBenchADSim(t *testing.T, settings *bridge.Settings, users, groups int) *adsim.Server {
+	srv, err := adsim.New(adsim.Options{BaseDN: benchBase, BindDN: settings.Connection.BindDN, Password: "pw"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.AddAll(adsim.Generate(benchBase, users, groups)); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	settings.Connection.Host, settings.Connection.Port = srv.Host(), srv.Port()
+	return srv
+}
+
 // TestBenchChild is one benchmark case, run by benchChild in its own
 // process; skipped otherwise.
 func TestBenchChild(t *testing.T) {
@@ -177,41 +223,15 @@ func TestBenchChild(t *testing.T) {
 	}
 	users, _ := strconv.Atoi(os.Getenv("SCIMBRIDGE_BENCH_CHILD_USERS"))
 	groups := envInt("SCIMBRIDGE_BENCH_GROUPS", 100)
-	open := openSQLite
-	if os.Getenv("SCIMBRIDGE_BENCH_CHILD_STORE") == "postgres" {
-		open = openPostgres
-	}
-	store := open(t)
-	e := newEnv(t, store)
-	e.engine.Log = nil
-	if os.Getenv("SCIMBRIDGE_BENCH_LOG") != "" {
-		e.engine.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: benchLogLevel()}))
-	}
-	e.engine.BatchSize = 0
+	e := benchEnv(t, "SCIMBRIDGE_BENCH_CHILD_STORE")
 	const acct = "bench"
-	settings := bridge.Settings{
-		Connection:          bridge.Connection{Host: "127.0.0.1", Port: 389, Security: bridge.SecurityNone, BaseDN: benchBase, BindDN: "CN=svc,DC=bench,DC=example,DC=com", Password: "pw", TimeoutSeconds: 60},
-		OrganizationalUnits: bridge.OrganizationalUnits{Mode: bridge.OUAll},
-		DistributionLists:   bridge.DistributionLists{Import: true},
-	}.WithDefaults()
+	settings := benchSettings()
 	var srv *adsim.Server
 	switch mode {
 	case "engine":
 		e.engine.Open = (&instantDir{base: benchBase, users: users, groups: groups, usn: 1}).open
 	case "delta":
-		var err error
-		srv, err = adsim.New(adsim.Options{BaseDN: benchBase, BindDN: settings.Connection.BindDN, Password: "pw"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := srv.AddAll(adsim.Generate(benchBase, users, groups)); err != nil {
-			t.Fatal(err)
-		}
-		if err := srv.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { srv.Close() })
-		settings.Connection.Host, settings.Connection.Port = srv.Host(), srv.Port()
+		srv = startBenchADSim(t, &settings, users, groups)
 	}
 	e.configure(acct, settings)
 
