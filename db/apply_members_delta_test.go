@@ -10,22 +10,13 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/scimbridge/scimbridge/bridge"
-	"github.com/scimbridge/scimbridge/internal/pgtest"
 )
 
 // TestSetMembersDiffEqualsRewrite checks that writing only the difference
 // leaves the rows, and fails with the errors, that a rewrite of every
 // member (setMembers) does, on both databases.
 func TestSetMembersDiffEqualsRewrite(t *testing.T) {
-	for _, b := range []struct {
-		name string
-		open func(t *testing.T) *Store
-	}{
-		{"sqlite", func(t *testing.T) *Store { return openSQLite(t, t.TempDir()) }},
-		{"postgres", func(t *testing.T) *Store { return openPostgres(t, pgtest.NewDatabase(t)) }},
-	} {
-		t.Run(b.name, func(t *testing.T) { testSetMembersDiff(t, b.open(t)) })
-	}
+	onBothStores(t, testSetMembersDiff)
 }
 
 func testSetMembersDiff(t *testing.T, s *Store) {

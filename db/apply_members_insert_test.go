@@ -10,7 +10,6 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/scimbridge/scimbridge/bridge"
-	"github.com/scimbridge/scimbridge/internal/pgtest"
 )
 
 // TestInsertLiveMembersEqualsChecked compares the set-based insert with the
@@ -18,15 +17,7 @@ import (
 // same rows, or an error of the same kind, on both databases. The large
 // case crosses memberIDsPerStatement.
 func TestInsertLiveMembersEqualsChecked(t *testing.T) {
-	for _, b := range []struct {
-		name string
-		open func(t *testing.T) *Store
-	}{
-		{"sqlite", func(t *testing.T) *Store { return openSQLite(t, t.TempDir()) }},
-		{"postgres", func(t *testing.T) *Store { return openPostgres(t, pgtest.NewDatabase(t)) }},
-	} {
-		t.Run(b.name, func(t *testing.T) { testInsertLiveMembers(t, b.open(t)) })
-	}
+	onBothStores(t, testInsertLiveMembers)
 }
 
 // checkedInsertMembers is the former path, kept as the reference.
