@@ -89,23 +89,55 @@ func (s *server) getFast(w http.ResponseWriter, r *http.Request, rt *resourceTyp
 			return err
 		})
 	} else {
+		key := groupCacheKey{account: account(r), id: id, base: base, query: r.URL.RawQuery}
+		if body, v, ok, err := s.cachedGroup(r.Context(), key); err != nil {
+			s.fail(w, r, err)
+			return
+		} else if ok {
+			s.writeFast(w, r, groupVersion(v), body)
+			return
+		}
+		var rowVersion int64
 		err = s.fast.LiveGroupJSON(r.Context(), account(r), id, proj.wants("members"), func(g bridge.Group, doc, users, groups []byte) error {
-			version = groupVersion(g.Version)
+			version, rowVersion = groupVersion(g.Version), g.Version
 			var err error
 			*bp, err = appendGroup((*bp)[:0], sc, base, g, doc, users, groups, proj)
 			return err
 		})
+		if err == nil && s.groups != nil {
+			s.groups.put(key, rowVersion, *bp)
+		}
 	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	s.writeFast(w, r, version, *bp)
+}
+
+// cachedGroup returns the cached response for key when the group's current
+// version is the one it was rendered at. A group that is gone is an error
+// (404) here already, whatever is cached. Keys never cached cost nothing.
+func (s *server) cachedGroup(ctx context.Context, key groupCacheKey) ([]byte, int64, bool, error) {
+	if s.groups == nil || !s.groups.has(key) {
+		return nil, 0, false, nil
+	}
+	v, err := s.versions.LiveGroupVersion(ctx, key.account, key.id)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	body, ok := s.groups.get(key, v)
+	return body, v, ok, nil
+}
+
+// writeFast answers a GET with its ETag, or 304 when the client has it.
+func (s *server) writeFast(w http.ResponseWriter, r *http.Request, version string, body []byte) {
 	w.Header().Set("ETag", etag(version))
 	if inm := r.Header.Get("If-None-Match"); inm != "" && matchesETag(inm, version) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	writeRaw(w, http.StatusOK, *bp)
+	writeRaw(w, http.StatusOK, body)
 }
 
 // listFast serves a list or search of one resource type on the fast path.

@@ -53,9 +53,13 @@ type server struct {
 	// and cursors the cursors it handed out.
 	pages   pageStore
 	cursors *cursorCache
-	log     *slog.Logger
-	baseURL string
-	maxBody int64
+	// versions probes a group's version, and groups holds the rendered
+	// large groups (groupcache.go), when the store has the probe.
+	versions groupVersioner
+	groups   *groupCache
+	log      *slog.Logger
+	baseURL  string
+	maxBody  int64
 }
 
 // mountSCIM mounts the endpoint on sub (a /scim/v2 subrouter).
@@ -65,6 +69,9 @@ func mountSCIM(sub *mux.Router, opt Options) {
 		s.maxBody = defaultMaxBody
 	}
 	s.fast, _ = opt.Resources.(jsonStore)
+	if s.versions, _ = opt.Resources.(groupVersioner); s.versions != nil {
+		s.groups = newGroupCache(groupCacheBytes)
+	}
 	if s.pages, _ = opt.Resources.(pageStore); s.pages != nil {
 		s.cursors = newCursorCache(cursorEntries, cursorBytes)
 	}
