@@ -115,21 +115,6 @@ func (s *server) getFast(w http.ResponseWriter, r *http.Request, rt *resourceTyp
 	s.writeFast(w, r, version, *bp)
 }
 
-// cachedGroup returns the cached response for key when the group's current
-// version is the one it was rendered at. A group that is gone is an error
-// (404) here already, whatever is cached. Keys never cached cost nothing.
-func (s *server) cachedGroup(ctx context.Context, key groupCacheKey) ([]byte, int64, bool, error) {
-	if s.groups == nil || !s.groups.has(key) {
-		return nil, 0, false, nil
-	}
-	v, err := s.versions.LiveGroupVersion(ctx, key.account, key.id)
-	if err != nil {
-		return nil, 0, false, err
-	}
-	body, ok := s.groups.get(key, v)
-	return body, v, ok, nil
-}
-
 // writeFast answers a GET with its ETag, or 304 when the client has it.
 func (s *server) writeFast(w http.ResponseWriter, r *http.Request, version string, body []byte) {
 	w.Header().Set("ETag", etag(version))
