@@ -284,15 +284,20 @@ func (st *scanTime) Scan(v any) error {
 	return nil
 }
 
+// readQuery runs sqlText (with ? placeholders) on the read pool.
+func (s *Store) readQuery(ctx context.Context, sqlText string, args []any) (*sql.Rows, error) {
+	sdb, err := s.readDB()
+	if err != nil {
+		return nil, err
+	}
+	return sdb.QueryContext(ctx, s.rebind(sqlText), args...)
+}
+
 // scanUsers runs sqlText and passes each user to fn; extra receives the
 // columns after the user's (and groups), and check, when set, runs on each
 // row before fn does.
 func (s *Store) scanUsers(ctx context.Context, sqlText string, args []any, withGroups bool, extra []any, check func() error, fn UserFunc) (int, error) {
-	sdb, err := s.readDB()
-	if err != nil {
-		return 0, err
-	}
-	rows, err := sdb.QueryContext(ctx, s.rebind(sqlText), args...)
+	rows, err := s.readQuery(ctx, sqlText, args)
 	if err != nil {
 		return 0, err
 	}
@@ -333,11 +338,7 @@ func (s *Store) scanUsers(ctx context.Context, sqlText string, args []any, withG
 
 // scanGroups is scanUsers for groups.
 func (s *Store) scanGroups(ctx context.Context, sqlText string, args []any, withMembers bool, extra []any, check func() error, fn GroupFunc) (int, error) {
-	sdb, err := s.readDB()
-	if err != nil {
-		return 0, err
-	}
-	rows, err := sdb.QueryContext(ctx, s.rebind(sqlText), args...)
+	rows, err := s.readQuery(ctx, sqlText, args)
 	if err != nil {
 		return 0, err
 	}
