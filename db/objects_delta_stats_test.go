@@ -18,6 +18,11 @@ func TestFreshStatsAfterBulkLoad(t *testing.T) {
 	if _, err := s.EnsureAccount(t.Context(), acct); err != nil {
 		t.Fatal(err)
 	}
+	// Autovacuum could analyze the table between the load and the check
+	// and leave nothing for the delta to do: keep it off this test's table.
+	if err := s.db.Exec(`ALTER TABLE users SET (autovacuum_enabled = false)`).Error; err != nil {
+		t.Fatal(err)
+	}
 	estimate := func() float64 {
 		var n float64
 		if err := s.db.Raw(`SELECT reltuples FROM pg_class WHERE oid = to_regclass('users')`).Row().Scan(&n); err != nil {
@@ -34,7 +39,7 @@ func TestFreshStatsAfterBulkLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	if e := estimate(); e > 1000 {
-		t.Skipf("autovacuum analyzed users already (estimate %.0f)", e)
+		t.Fatalf("users estimate right after the load = %.0f: already analyzed, the test proves nothing", e)
 	}
 	if _, err := s.LiveStatesByDN(t.Context(), acct, []string{"cn=u1,dc=x"}); err != nil {
 		t.Fatal(err)
