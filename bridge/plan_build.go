@@ -457,7 +457,7 @@ func (b *planBuilder) assign(e Entry, t ObjectType) (string, *ObjectState) {
 	if id, ok := b.ids[g]; ok && g != "" {
 		return id, b.state(e.GUID, t)
 	}
-	id := uuid.NewString()
+	id := uuid.Must(uuid.NewV7()).String()
 	st := b.state(e.GUID, t)
 	if st != nil {
 		id = st.ID
