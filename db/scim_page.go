@@ -48,62 +48,20 @@ func (s *Store) orderedPage(kind resourceKind, table, cols, account, where strin
 	// row instead: a row out of order fails the request before it is
 	// written. PostgreSQL's join does need the outer sort, which is cheap.
 	outerSort := !ok || s.dialect == DialectPostgres
-	var prevKey, prevID string
-	rowNo := 0
-	inOrder := func() error {
-		if outerSort {
-			return nil
-		}
-		if rowNo > 0 {
-			c := strings.Compare(lastKey, prevKey)
-			if c == 0 {
-				c = strings.Compare(lastID, prevID)
-			}
-			if q.SortDescending {
-				c = -c
-			}
-			if c <= 0 {
-				return errOrder
-			}
-		}
-		rowNo++
-		prevKey, prevID = lastKey, lastID
-		return nil
-	}
-	// The page is cut first and the columns computed (the groups or members
-	// aggregates) for its rows only: PostgreSQL computes the select list of
-	// the rows an OFFSET skips too. On PostgreSQL the page is of ids only,
-	// which an index-only scan can cut (SQLite skips rows without reading
-	// the table already).
-	build := func(pageWhere string, pageArgs []any, limit string, limitArgs ...any) (string, []any) {
-		// Placeholders in text order: select list, page WHERE, page ORDER
-		// BY, LIMIT/OFFSET, outer ORDER BY (its own copy of the order's
-		// arguments).
-		args := append(slices.Clone(selArgs), pageArgs...)
-		args = append(append(args, orderArgs...), limitArgs...)
-		outer := ""
-		if outerSort {
-			outer = " ORDER BY " + order
-			args = append(args, orderArgs...)
-		}
-		if s.dialect == DialectPostgres {
-			page := "SELECT t.id FROM " + table + " t WHERE " + pageWhere + " ORDER BY " + order + limit
-			return "SELECT " + cols + selCols + " FROM (" + page + ") p JOIN " + table + " t ON t.id = p.id" + outer, args
-		}
-		page := "SELECT t.* FROM " + table + " t WHERE " + pageWhere + " ORDER BY " + order + limit
-		return "SELECT " + cols + selCols + " FROM (" + page + ") t" + outer, args
-	}
+	inOrder := &orderCheck{desc: q.SortDescending, off: outerSort, key: &lastKey, id: &lastID}
+	ps := pageSQL{dialect: s.dialect, table: table, cols: cols, order: order, orderArgs: orderArgs,
+		selCols: selCols, selArgs: selArgs, outerSort: outerSort}
 	if cur, valid := parseCursor(after); ok && valid && cur.fp == fp && cur.pos == offset {
 		kc := &compiler{dialect: s.dialect, kind: kind, alias: "t"}
 		pred := kc.seekPred(key, unique, q.SortDescending, cur)
 		// The count is a bounded integer of ours: written into the text,
 		// it lets PostgreSQL keep a generic plan for the seek.
-		sqlText, args := build(where+" AND "+pred, append(slices.Clone(whereArgs), kc.args...), " LIMIT "+strconv.Itoa(q.Count))
+		sqlText, args := ps.build(where+" AND "+pred, append(slices.Clone(whereArgs), kc.args...), " LIMIT "+strconv.Itoa(q.Count))
 		got, err := scan(sqlText, args, extra, func() error {
 			if epoch != cur.epoch || epoch < 0 {
 				return errStale
 			}
-			return inOrder()
+			return inOrder.next()
 		})
 		if err != nil && err != errStale {
 			return 0, "", err
@@ -113,16 +71,86 @@ func (s *Store) orderedPage(kind resourceKind, table, cols, account, where strin
 		}
 		// Changed since (nothing was passed on), or nothing after the
 		// cursor: OFFSET decides.
-		rowNo = 0
+		inOrder.reset()
 	}
-	sqlText, args := build(where, whereArgs, " LIMIT ? OFFSET ?", q.Count, offset)
+	sqlText, args := ps.build(where, whereArgs, " LIMIT ? OFFSET ?", q.Count, offset)
 	var check func() error
 	if ok {
-		check = inOrder
+		check = inOrder.next
 	}
 	got, err := scan(sqlText, args, extra, check)
 	if err != nil || !ok || got == 0 || epoch < 0 {
 		return got, "", err
 	}
 	return got, cursor{fp: fp, pos: offset + got, epoch: epoch, id: lastID, key: lastKey}.String(), nil
+}
+
+// orderCheck checks that the rows of a page whose outer ORDER BY was left
+// out (see orderedPage) arrive in the page's (key, id) order: next runs
+// after each row is scanned into *key and *id, and fails with errOrder
+// before a row out of order is passed on. off: the statement sorts.
+type orderCheck struct {
+	desc, off       bool
+	key, id         *string
+	rows            int
+	prevKey, prevID string
+}
+
+func (o *orderCheck) next() error {
+	if o.off {
+		return nil
+	}
+	if o.rows > 0 {
+		c := strings.Compare(*o.key, o.prevKey)
+		if c == 0 {
+			c = strings.Compare(*o.id, o.prevID)
+		}
+		if o.desc {
+			c = -c
+		}
+		if c <= 0 {
+			return errOrder
+		}
+	}
+	o.rows++
+	o.prevKey, o.prevID = *o.key, *o.id
+	return nil
+}
+
+func (o *orderCheck) reset() { o.rows = 0 }
+
+// pageSQL builds the statement of one page. The page is cut first and the
+// columns computed (the groups or members aggregates) for its rows only:
+// PostgreSQL computes the select list of the rows an OFFSET skips too. On
+// PostgreSQL the page is of ids only, which an index-only scan can cut
+// (SQLite skips rows without reading the table already).
+type pageSQL struct {
+	dialect            Dialect
+	table, cols, order string
+	orderArgs          []any
+	// selCols follows cols (the seek key and id read back, or nothing),
+	// with its arguments.
+	selCols   string
+	selArgs   []any
+	outerSort bool
+}
+
+// build is the statement of the rows of pageWhere, cut by limit.
+func (p pageSQL) build(pageWhere string, pageArgs []any, limit string, limitArgs ...any) (string, []any) {
+	// Placeholders in text order: select list, page WHERE, page ORDER BY,
+	// LIMIT/OFFSET, outer ORDER BY (its own copy of the order's
+	// arguments).
+	args := append(slices.Clone(p.selArgs), pageArgs...)
+	args = append(append(args, p.orderArgs...), limitArgs...)
+	outer := ""
+	if p.outerSort {
+		outer = " ORDER BY " + p.order
+		args = append(args, p.orderArgs...)
+	}
+	if p.dialect == DialectPostgres {
+		page := "SELECT t.id FROM " + p.table + " t WHERE " + pageWhere + " ORDER BY " + p.order + limit
+		return "SELECT " + p.cols + p.selCols + " FROM (" + page + ") p JOIN " + p.table + " t ON t.id = p.id" + outer, args
+	}
+	page := "SELECT t.* FROM " + p.table + " t WHERE " + pageWhere + " ORDER BY " + p.order + limit
+	return "SELECT " + p.cols + p.selCols + " FROM (" + page + ") t" + outer, args
 }
