@@ -164,12 +164,12 @@ func (d *deltaState) lookup(b *planBuilder, key string) (Ref, bool) {
 	}
 	if d.stored == nil {
 		d.stored = map[string]storedRef{}
-		for k, st := range b.states {
-			if strings.HasPrefix(k, "local:") || st.Status == StatusDeleted || st.DN == "" {
-				continue
+		b.states.each(func(k string, st ObjectState) bool {
+			if !strings.HasPrefix(k, "local:") && st.Status != StatusDeleted && st.DN != "" {
+				d.stored[NormalizeDN(st.DN)] = storedRef{storedRefOf(st), k}
 			}
-			d.stored[NormalizeDN(st.DN)] = storedRef{storedRefOf(st), k}
-		}
+			return true
+		})
 	}
 	r, ok := d.stored[key]
 	if !ok || b.saw(r.guid) || d.gone[r.guid] != "" {
@@ -192,7 +192,7 @@ func (d *deltaState) prepare(b *planBuilder) (bool, error) {
 	}
 	// An object that stays live in the same OU changes no OU's members.
 	moved := func(guid, newParent string) bool {
-		st, ok := b.states[normGUID(guid)]
+		st, ok := b.states.get(normGUID(guid))
 		return !ok || st.Status == StatusDeleted || st.DN == "" || ParentDN(st.DN) != newParent
 	}
 	for _, e := range b.ous {
@@ -200,7 +200,7 @@ func (d *deltaState) prepare(b *planBuilder) (bool, error) {
 		d.affected[key] = true // its group is rewritten: with all its members
 		if moved(e.GUID, parent) {
 			d.affected[parent] = true
-			if st, ok := b.states[normGUID(e.GUID)]; ok && st.DN != "" {
+			if st, ok := b.states.get(normGUID(e.GUID)); ok && st.DN != "" {
 				d.affected[ParentDN(st.DN)] = true
 			}
 		}
@@ -208,13 +208,13 @@ func (d *deltaState) prepare(b *planBuilder) (bool, error) {
 	for _, p := range b.users {
 		if moved(p.guid, p.parent) {
 			d.affected[p.parent] = true
-			if st, ok := b.states[normGUID(p.guid)]; ok && st.DN != "" {
+			if st, ok := b.states.get(normGUID(p.guid)); ok && st.DN != "" {
 				d.affected[ParentDN(st.DN)] = true
 			}
 		}
 	}
 	for g := range d.gone {
-		if st, ok := b.states[g]; ok && st.DN != "" && (st.Type == ObjectUser || st.Kind == KindOU) {
+		if st, ok := b.states.get(g); ok && st.DN != "" && (st.Type == ObjectUser || st.Kind == KindOU) {
 			d.affected[ParentDN(st.DN)] = true
 		}
 	}
@@ -280,12 +280,12 @@ func (d *deltaState) ouMembers(b *planBuilder) {
 		// objects read or gone (placed below where they are now).
 		changed := map[string]bool{}
 		for g := range b.ids {
-			if st, ok := b.states[g]; ok {
+			if st, ok := b.states.get(g); ok {
 				changed[st.ID] = true
 			}
 		}
 		for g := range d.gone {
-			if st, ok := b.states[g]; ok {
+			if st, ok := b.states.get(g); ok {
 				changed[st.ID] = true
 			}
 		}
@@ -297,9 +297,9 @@ func (d *deltaState) ouMembers(b *planBuilder) {
 			}
 		}
 	} else {
-		for k, st := range b.states {
+		b.states.each(func(k string, st ObjectState) bool {
 			if strings.HasPrefix(k, "local:") || st.Status == StatusDeleted || b.saw(k) || d.gone[k] != "" || st.DN == "" {
-				continue
+				return true
 			}
 			typ := ""
 			switch {
@@ -308,12 +308,13 @@ func (d *deltaState) ouMembers(b *planBuilder) {
 			case st.Kind == KindOU:
 				typ = "Group"
 			default:
-				continue
+				return true
 			}
 			if p := ParentDN(st.DN); d.affected[p] {
 				b.ouMembers[p] = append(b.ouMembers[p], Member{ID: st.ID, Type: typ})
 			}
-		}
+			return true
+		})
 	}
 	for _, e := range b.ous {
 		if r, ok := b.refs[NormalizeDN(e.DN)]; ok {
@@ -364,7 +365,7 @@ func (d *deltaState) emitHolders(b *planBuilder, sink func(PlanItem) error) erro
 	}
 	drop := map[string]bool{}
 	for g := range d.gone {
-		if st, ok := b.states[g]; ok {
+		if st, ok := b.states.get(g); ok {
 			drop[st.ID] = true
 		}
 	}
@@ -380,11 +381,12 @@ func (d *deltaState) emitHolders(b *planBuilder, sink func(PlanItem) error) erro
 			}
 		}
 	} else {
-		for _, st := range b.states {
+		b.states.each(func(_ string, st ObjectState) bool {
 			if want[st.ID] && st.Type != ObjectUser {
 				byID[st.ID] = st
 			}
-		}
+			return true
+		})
 	}
 	for _, id := range d.holders {
 		st, ok := byID[id]

@@ -69,7 +69,7 @@ type deltaRead struct {
 // the tombstones. need loads the stored states of objectGUIDs into states
 // before they are looked at (a no-op when states holds every object).
 func readDelta(ctx context.Context, dir DeltaDirectory, settings Settings, scope Scope, info ServerInfo, usn int64,
-	states map[string]ObjectState, need func(guids []string) error) (*deltaRead, error) {
+	states *stateSet, need func(guids []string) error) (*deltaRead, error) {
 	d := &deltaRead{gone: map[string]string{}}
 	withOUs := settings.ImportsOUs()
 	in := map[string]bool{}
@@ -125,7 +125,7 @@ func readDelta(ctx context.Context, dir DeltaDirectory, settings Settings, scope
 		return nil, fmt.Errorf("changed organizational units: %w", err)
 	}
 	for _, e := range changedOUs {
-		st, ok := states[normGUID(e.GUID)]
+		st, ok := states.get(normGUID(e.GUID))
 		if !ok || !EqualDN(st.DN, e.DN) {
 			movedOUs = append(movedOUs, e.DN)
 		}
@@ -171,7 +171,7 @@ func readDelta(ctx context.Context, dir DeltaDirectory, settings Settings, scope
 			if e.USNCreated > usn {
 				continue
 			}
-			if st, ok := states[normGUID(e.GUID)]; !ok || st.Status == StatusDeleted {
+			if st, ok := states.get(normGUID(e.GUID)); !ok || st.Status == StatusDeleted {
 				arrivals = append(arrivals, e.DN)
 			}
 		}
@@ -184,7 +184,7 @@ func readDelta(ctx context.Context, dir DeltaDirectory, settings Settings, scope
 	// manager.displayName.
 	var renamed []string
 	for _, e := range d.read.users {
-		st, ok := states[normGUID(e.GUID)]
+		st, ok := states.get(normGUID(e.GUID))
 		if ok && st.Status != StatusDeleted && st.Display != firstOf(e, "displayName", "cn") {
 			renamed = append(renamed, e.DN)
 		}
@@ -203,7 +203,7 @@ func readDelta(ctx context.Context, dir DeltaDirectory, settings Settings, scope
 		if e.GUID == "" || in[string(e.Kind)+"/"+g] {
 			continue
 		}
-		if st, ok := states[g]; ok && st.Status != StatusDeleted && (st.Type == ObjectUser) == (e.Kind == EntryUser) {
+		if st, ok := states.get(g); ok && st.Status != StatusDeleted && (st.Type == ObjectUser) == (e.Kind == EntryUser) {
 			d.gone[g] = outOfScopeReason(e.Kind, e, scope)
 		}
 	}
@@ -226,7 +226,7 @@ func readDelta(ctx context.Context, dir DeltaDirectory, settings Settings, scope
 	}
 	for _, g := range tombs {
 		// A GUID alive in the reads was deleted and restored (reanimated).
-		if st, ok := states[g]; ok && st.Status != StatusDeleted && !alive[g] && !in[string(EntryUser)+"/"+g] && !in[string(EntryGroup)+"/"+g] && !in[string(EntryOU)+"/"+g] {
+		if st, ok := states.get(g); ok && st.Status != StatusDeleted && !alive[g] && !in[string(EntryUser)+"/"+g] && !in[string(EntryGroup)+"/"+g] && !in[string(EntryOU)+"/"+g] {
 			d.gone[g] = ReasonNotFound
 		}
 	}

@@ -18,7 +18,7 @@ type stateLoader struct {
 	ctx     context.Context
 	store   DeltaStore
 	account string
-	states  map[string]ObjectState
+	states  *stateSet
 	asked   map[string]bool // objectGUIDs asked
 	// byDN holds, for every normalized DN asked, the live stored objects
 	// with that DN (usually none or one).
@@ -28,19 +28,13 @@ type stateLoader struct {
 	err error
 }
 
-func newStateLoader(ctx context.Context, store DeltaStore, account string, states map[string]ObjectState) *stateLoader {
+func newStateLoader(ctx context.Context, store DeltaStore, account string, states *stateSet) *stateLoader {
 	return &stateLoader{ctx: ctx, store: store, account: account, states: states,
 		asked: map[string]bool{}, byDN: map[string][]ObjectState{}}
 }
 
 // put files a state under the key loadStates would use.
-func (l *stateLoader) put(st ObjectState) {
-	if st.Source == SourceAD && st.ExternalID != "" {
-		l.states[normGUID(st.ExternalID)] = st
-	} else {
-		l.states["local:"+st.ID] = st
-	}
-}
+func (l *stateLoader) put(st ObjectState) { l.states.put(st) }
 
 // byGUID loads the states of the objectGUIDs not asked yet.
 func (l *stateLoader) byGUID(guids []string) error {

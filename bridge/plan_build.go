@@ -26,7 +26,7 @@ type planBuilder struct {
 	settings Settings
 	// states holds stored AD objects by lower-case objectGUID and local
 	// objects under "local:"+id (see loadStates).
-	states map[string]ObjectState
+	states *stateSet
 	prots  protections
 	now    time.Time
 	delta  *deltaState
@@ -93,11 +93,12 @@ func (b *planBuilder) begin() {
 	if b.delta != nil && b.delta.load != nil {
 		return // counted by the store when the delta deletes (planDelta)
 	}
-	for k, st := range b.states {
+	b.states.each(func(k string, st ObjectState) bool {
 		if !strings.HasPrefix(k, "local:") && st.Status != StatusDeleted {
 			b.live++
 		}
-	}
+		return true
+	})
 }
 
 // keep reports whether an entry read is planned at all: entries without an
@@ -172,18 +173,18 @@ func (b *planBuilder) finish() {
 	reasons := map[string]string{}
 	if b.delta != nil {
 		for g, reason := range b.delta.gone {
-			if st, ok := b.states[g]; ok && !b.saw(g) {
+			if st, ok := b.states.get(g); ok && !b.saw(g) {
 				missing = append(missing, st)
 				reasons[g] = reason
 			}
 		}
 	} else {
-		for k, st := range b.states {
-			if strings.HasPrefix(k, "local:") || b.saw(k) {
-				continue
+		b.states.each(func(k string, st ObjectState) bool {
+			if !strings.HasPrefix(k, "local:") && !b.saw(k) {
+				missing = append(missing, st)
 			}
-			missing = append(missing, st)
-		}
+			return true
+		})
 	}
 	sort.Slice(missing, func(i, j int) bool { return missing[i].ID < missing[j].ID })
 	taken := map[string]string{} // lower userName -> who holds it
@@ -232,9 +233,10 @@ func (b *planBuilder) finish() {
 			holdName(k, st)
 		}
 	} else {
-		for k, st := range b.states {
+		b.states.each(func(k string, st ObjectState) bool {
 			holdName(k, st)
-		}
+			return true
+		})
 	}
 
 	// userName clashes (the store keeps live userNames unique): local users
@@ -474,7 +476,7 @@ func (b *planBuilder) state(guid string, t ObjectType) *ObjectState {
 	if guid == "" {
 		return nil
 	}
-	st, ok := b.states[normGUID(guid)]
+	st, ok := b.states.get(normGUID(guid))
 	if !ok {
 		return nil
 	}

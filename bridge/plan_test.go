@@ -172,7 +172,7 @@ func byExternalID(p Plan) map[string]PlanItem {
 }
 
 func TestPlanBuildFirstRun(t *testing.T) {
-	b := &planBuilder{mapper: NewMapper(Settings{}), settings: Settings{}.WithDefaults(), states: map[string]ObjectState{},
+	b := &planBuilder{mapper: NewMapper(Settings{}), settings: Settings{}.WithDefaults(), states: newStateSet(),
 		prots: protections{}, now: mapNow}
 	plan := b.build(planFixture())
 	items := byExternalID(plan)
@@ -213,7 +213,7 @@ func TestPlanBuildFirstRun(t *testing.T) {
 func TestPlanBuildAgainstStore(t *testing.T) {
 	// First run to learn ids and hashes.
 	settings := Settings{DistributionLists: DistributionLists{Import: true}}.WithDefaults()
-	first := (&planBuilder{mapper: NewMapper(settings), settings: settings, states: map[string]ObjectState{}, prots: protections{}, now: mapNow}).build(planFixture())
+	first := (&planBuilder{mapper: NewMapper(settings), settings: settings, states: newStateSet(), prots: protections{}, now: mapNow}).build(planFixture())
 	states := map[string]ObjectState{}
 	for _, it := range first.Items {
 		st := ObjectState{ID: it.ID, ExternalID: it.ExternalID, Source: SourceAD, Status: StatusActive, DN: it.DN, Name: it.Name}
@@ -284,7 +284,7 @@ func TestPlanBuildAgainstStore(t *testing.T) {
 			if tt.mutate != nil {
 				tt.mutate(&r)
 			}
-			b := &planBuilder{mapper: NewMapper(settings), settings: settings, states: states, prots: newProtections(tt.prots), now: mapNow}
+			b := &planBuilder{mapper: NewMapper(settings), settings: settings, states: stateSetOf(t, states), prots: newProtections(tt.prots), now: mapNow}
 			plan := b.build(r)
 			items := byExternalID(plan)
 			for ext, want := range tt.want {

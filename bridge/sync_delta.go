@@ -17,7 +17,7 @@ import (
 // look at (stateLoader); otherwise every state is loaded first.
 func (s *syncRun) planDelta(ctx context.Context, dir Directory, b *planBuilder, scope Scope, info ServerInfo, usn int64) (entrySource, bool) {
 	store, account := s.e.Store, s.opt.Account
-	states := map[string]ObjectState{}
+	states := newStateSet()
 	need := func([]string) error { return nil }
 	var load *stateLoader
 	if ds, ok := store.(DeltaStore); ok {
@@ -40,7 +40,7 @@ func (s *syncRun) planDelta(ctx context.Context, dir Directory, b *planBuilder, 
 		return nil, false
 	}
 	s.log.Info("directory changes read", "since", usn, "changed", d.changed, "tombstones", d.tombs, "gone", len(d.gone),
-		"storedLoaded", len(states), "duration", time.Since(started).Round(time.Millisecond))
+		"storedLoaded", states.len(), "duration", time.Since(started).Round(time.Millisecond))
 
 	planned := time.Now()
 	b.states = states
@@ -87,7 +87,7 @@ func (s *syncRun) planDelta(ctx context.Context, dir Directory, b *planBuilder, 
 		if ms, ok := store.(MembershipStore); ok {
 			var ids []string
 			for g := range b.delta.gone {
-				if st, ok := states[g]; ok {
+				if st, ok := states.get(g); ok {
 					ids = append(ids, st.ID)
 				}
 			}
@@ -100,14 +100,14 @@ func (s *syncRun) planDelta(ctx context.Context, dir Directory, b *planBuilder, 
 			}
 		}
 	}
-	s.log.Info("delta planned", "storedLoaded", len(states), "live", b.live,
+	s.log.Info("delta planned", "storedLoaded", states.len(), "live", b.live,
 		"affectedOUs", len(b.delta.affected), "holders", len(b.delta.holders), "duration", time.Since(planned).Round(time.Millisecond))
 	return memSource{kept}, true
 }
 
 // loadAll loads every stored state (loadStates), or ends the run.
-func (s *syncRun) loadAll(ctx context.Context) (map[string]ObjectState, bool) {
-	states := map[string]ObjectState{}
+func (s *syncRun) loadAll(ctx context.Context) (*stateSet, bool) {
+	states := newStateSet()
 	if err := s.loadInto(ctx, states); err != nil {
 		s.end(ctx, RunFailed, "loading the stored objects failed: "+err.Error()+"; nothing was changed")
 		return nil, false
@@ -115,18 +115,14 @@ func (s *syncRun) loadAll(ctx context.Context) (map[string]ObjectState, bool) {
 	return states, true
 }
 
-// loadInto adds every stored state to states, keyed as loadStates keys
-// them.
-func (s *syncRun) loadInto(ctx context.Context, states map[string]ObjectState) error {
+// loadInto adds every stored state to states (loadStates).
+func (s *syncRun) loadInto(ctx context.Context, states *stateSet) error {
 	started := time.Now()
-	all, err := loadStates(ctx, s.e.Store, s.opt.Account)
+	n, err := loadStates(ctx, s.e.Store, s.opt.Account, states)
 	if err != nil {
 		return err
 	}
-	for k, st := range all {
-		states[k] = st
-	}
-	s.log.Info("stored objects loaded", "objects", len(all), "duration", time.Since(started).Round(time.Millisecond))
+	s.log.Info("stored objects loaded", "objects", n, "duration", time.Since(started).Round(time.Millisecond))
 	return nil
 }
 

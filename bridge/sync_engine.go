@@ -259,7 +259,6 @@ func (s *syncRun) execute(ctx context.Context) {
 			"duration", time.Since(started).Round(time.Millisecond))
 		b.finish()
 	}
-	states := b.states
 	s.deleting = map[string]bool{}
 	for _, it := range b.missing {
 		if it.Action == ActionDelete {
@@ -268,7 +267,7 @@ func (s *syncRun) execute(ctx context.Context) {
 	}
 	missing := Plan{Items: b.missing, Live: b.live}
 	if b.delta == nil {
-		if err := s.explainMissing(ctx, dir, settings, &missing, states); err != nil {
+		if err := s.explainMissing(ctx, dir, settings, &missing); err != nil {
 			s.end(ctx, RunFailed, "checking whether unseen objects are still in Active Directory failed: "+err.Error()+"; nothing was changed")
 			return
 		}
@@ -401,20 +400,17 @@ func (s *syncRun) event(it PlanItem) RunEvent {
 	}
 }
 
-// loadStates reads the stored state of every AD-sourced object, keyed by
-// lower-case objectGUID, and of local users (for userName clashes) under
-// "local:"+id.
-func loadStates(ctx context.Context, store Store, account string) (map[string]ObjectState, error) {
-	out := map[string]ObjectState{}
+// loadStates adds the stored state of every object to states: AD-sourced
+// ones keyed by lower-case objectGUID, local ones (for userName clashes)
+// under "local:"+id (stateKey). It returns how many it read.
+func loadStates(ctx context.Context, store Store, account string, states *stateSet) (int, error) {
+	n := 0
 	err := store.ObjectStates(ctx, account, func(st ObjectState) error {
-		if st.Source == SourceAD && st.ExternalID != "" {
-			out[normGUID(st.ExternalID)] = st
-		} else {
-			out["local:"+st.ID] = st
-		}
+		states.put(st)
+		n++
 		return nil
 	})
-	return out, err
+	return n, err
 }
 
 // endRetries and endRetryWait bound how long a run keeps trying to record

@@ -93,7 +93,7 @@ func stateObjectType(st ObjectState) ObjectType {
 // such objects are missing, one extra read of that kind over the whole base
 // DN, without filters, tells which. It only runs when something is about to
 // be deleted, which is rare, so a normal run costs nothing extra.
-func (s *syncRun) explainMissing(ctx context.Context, dir Directory, settings Settings, plan *Plan, states map[string]ObjectState) error {
+func (s *syncRun) explainMissing(ctx context.Context, dir Directory, settings Settings, plan *Plan) error {
 	scope := settings.Scope()
 	narrowed := map[EntryKind]bool{
 		EntryUser:  len(scope.Subtrees) > 0 || scope.InclusionFilter != "" || scope.ExclusionFilter != "",
