@@ -22,6 +22,12 @@ func (s *server) serviceProviderConfig(w http.ResponseWriter, r *http.Request) {
 		"changePassword":   map[string]any{"supported": false},
 		"sort":             map[string]any{"supported": true},
 		"etag":             map[string]any{"supported": true},
+		// RFC 9865 section 4: cursors on /Users and /Groups, index pages
+		// everywhere and by default.
+		"pagination": map[string]any{
+			"cursor": true, "index": true, "defaultPaginationMethod": "index",
+			"defaultPageSize": defaultCount, "maxPageSize": maxCount, "cursorTimeout": cursorTimeout,
+		},
 		"authenticationSchemes": []any{map[string]any{
 			"type": "oauthbearertoken", "name": "Bearer token", "primary": true,
 			"description": "A scimbridge API token with role scim: Authorization: Bearer <token>. Create one with `scimbridge token create --account A --role scim`.",

@@ -23,21 +23,29 @@ type listParams struct {
 	startIndex, count         int
 	countSet                  bool
 	attributes, excluded      []string
+	// byCursor: the request names a cursor (RFC 9865), empty for the
+	// first page; startIndexSet: it names a startIndex.
+	byCursor, startIndexSet bool
+	cursor                  string
 }
 
 func paramsFromQuery(r *http.Request) (listParams, error) {
 	q := r.URL.Query()
-	p := listParams{filter: q.Get("filter"), sortBy: q.Get("sortBy"), sortOrder: q.Get("sortOrder"), startIndex: 1, count: defaultCount}
+	p := listParams{filter: q.Get("filter"), sortBy: q.Get("sortBy"), sortOrder: q.Get("sortOrder"), startIndex: 1, count: defaultCount,
+		byCursor: q.Has("cursor"), cursor: q.Get("cursor")}
 	if v := q.Get("startIndex"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
 			return p, badRequest(scimerrors.ScimTypeInvalidValue, "startIndex must be an integer.")
 		}
-		p.startIndex = n
+		p.startIndex, p.startIndexSet = n, true
 	}
 	if v := q.Get("count"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
+			if p.byCursor {
+				return p, badRequest(scimTypeInvalidCount, "count must be an integer.")
+			}
 			return p, badRequest(scimerrors.ScimTypeInvalidValue, "count must be an integer.")
 		}
 		p.count, p.countSet = n, true
@@ -62,6 +70,7 @@ func paramsFromSearch(r *http.Request) (listParams, error) {
 		SortOrder          string   `json:"sortOrder"`
 		StartIndex         *int     `json:"startIndex"`
 		Count              *int     `json:"count"`
+		Cursor             *string  `json:"cursor"`
 	}
 	if err := json.Unmarshal(b, &sr); err != nil {
 		return listParams{}, badRequest(scimerrors.ScimTypeInvalidSyntax, "The SearchRequest does not have the shape RFC 7644 3.4.3 gives it.")
@@ -76,7 +85,10 @@ func paramsFromSearch(r *http.Request) (listParams, error) {
 	p := listParams{filter: sr.Filter, sortBy: sr.SortBy, sortOrder: sr.SortOrder, startIndex: 1, count: defaultCount,
 		attributes: sr.Attributes, excluded: sr.ExcludedAttributes}
 	if sr.StartIndex != nil {
-		p.startIndex = *sr.StartIndex
+		p.startIndex, p.startIndexSet = *sr.StartIndex, true
+	}
+	if sr.Cursor != nil {
+		p.byCursor, p.cursor = true, *sr.Cursor
 	}
 	if sr.Count != nil {
 		p.count, p.countSet = *sr.Count, true
@@ -139,6 +151,10 @@ func (s *server) search(w http.ResponseWriter, r *http.Request, rt *resourceType
 }
 
 func (s *server) runList(w http.ResponseWriter, r *http.Request, rt *resourceType, p listParams) {
+	if p.byCursor {
+		s.cursorList(w, r, rt, p)
+		return
+	}
 	q, proj, err := p.query(rt)
 	if err != nil {
 		s.fail(w, r, err)
@@ -280,6 +296,10 @@ func (s *server) rootSearch(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *server) runRoot(w http.ResponseWriter, r *http.Request, p listParams) {
+	if p.byCursor {
+		s.fail(w, r, badRequest(scimerrors.ScimTypeInvalidValue, "cursor pagination is not supported across resource types; query /Users or /Groups."))
+		return
+	}
 	if p.sortBy != "" {
 		s.fail(w, r, badRequest(scimerrors.ScimTypeInvalidValue, "sortBy is not supported across resource types; query /Users or /Groups."))
 		return
