@@ -2,8 +2,10 @@ package scimapi
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"runtime"
@@ -38,6 +40,31 @@ type benchStore struct {
 	ids, userNames, externalIDs []string
 	big                         string
 	seedDur                     time.Duration
+	deepOnce                    sync.Once
+	deep                        string
+}
+
+// deepCursor is the nextCursor of the page that ends at row 9/10 of the
+// users in id order, read once by walking cursor pages of 1,000.
+func (s *benchStore) deepCursor(b *testing.B) string {
+	s.deepOnce.Do(func() {
+		depth, read := len(s.ids)*9/10, 0
+		for read < depth {
+			req := httptest.NewRequest("GET", fmt.Sprintf("/scim/v2/Users?attributes=id&count=%d&cursor=%s", min(1000, depth-read), s.deep), nil)
+			req.Header.Set("Authorization", "Bearer "+s.e.token)
+			rec := httptest.NewRecorder()
+			s.e.h.ServeHTTP(rec, req)
+			var page struct {
+				ItemsPerPage int    `json:"itemsPerPage"`
+				NextCursor   string `json:"nextCursor"`
+			}
+			if err := json.Unmarshal(rec.Body.Bytes(), &page); err != nil || rec.Code != 200 || page.NextCursor == "" {
+				panic(fmt.Sprintf("walk to row %d at %d: %d %s", depth, read, rec.Code, rec.Body.String()))
+			}
+			read, s.deep = read+page.ItemsPerPage, page.NextCursor
+		}
+	})
+	return s.deep
 }
 
 var (
@@ -191,6 +218,13 @@ func BenchmarkSCIM(b *testing.B) {
 				// whatever its depth.
 				{"Page100SequentialWalk", func(_, seq int) string {
 					return fmt.Sprintf("/scim/v2/Users?count=100&startIndex=%d", 1+(seq*100)%max(n-n%100, 100))
+				}},
+				// A page deep in the table (after row 90,000 of 100,000),
+				// by the cursor of the row before it (RFC 9865) and by
+				// startIndex, which no sequential walk has sought to.
+				{"Page100CursorDeep", func(int, int) string { return "/scim/v2/Users?count=100&cursor=" + s.deepCursor(b) }},
+				{"Page100StartIndexDeep", func(int, int) string {
+					return fmt.Sprintf("/scim/v2/Users?count=100&startIndex=%d", n*9/10+1)
 				}},
 				{"Group5000Members", func(int, int) string { return "/scim/v2/Groups/" + s.big }},
 				{"Group5000ExcludedMembers", func(int, int) string { return "/scim/v2/Groups/" + s.big + "?excludedAttributes=members" }},

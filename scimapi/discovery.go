@@ -13,6 +13,7 @@ import (
 // or bulk; each flag below is true because this package implements it.
 
 func (s *server) serviceProviderConfig(w http.ResponseWriter, r *http.Request) {
+	_, cursors := s.store.(cursorStore)
 	writeSCIM(w, http.StatusOK, map[string]any{
 		"schemas":          []string{"urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"},
 		"documentationUri": "https://github.com/scimbridge/scimbridge",
@@ -22,10 +23,10 @@ func (s *server) serviceProviderConfig(w http.ResponseWriter, r *http.Request) {
 		"changePassword":   map[string]any{"supported": false},
 		"sort":             map[string]any{"supported": true},
 		"etag":             map[string]any{"supported": true},
-		// RFC 9865 section 4: cursors on /Users and /Groups, index pages
-		// everywhere and by default.
+		// RFC 9865 section 4: cursors on /Users and /Groups (cursor_list.go),
+		// index pages everywhere and by default.
 		"pagination": map[string]any{
-			"cursor": true, "index": true, "defaultPaginationMethod": "index",
+			"cursor": cursors, "index": true, "defaultPaginationMethod": "index",
 			"defaultPageSize": defaultCount, "maxPageSize": maxCount, "cursorTimeout": cursorTimeout,
 		},
 		"authenticationSchemes": []any{map[string]any{
