@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
@@ -103,7 +104,29 @@ func NewRouter(opt Options) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "syncs": syncs})
 	}).Methods(http.MethodGet)
-	return r
+	return scimPaths(r)
+}
+
+// scimPaths serves /scim/v2 as /scim/v2/ (the root query, RFC 7644
+// 3.4.2.1, is at the base URL itself) and drops a trailing slash after it
+// (/scim/v2/Users/ is /scim/v2/Users), as clients and conformance suites
+// write both forms.
+func scimPaths(next http.Handler) http.Handler {
+	const base = "/scim/v2"
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := r.URL.Path
+		switch {
+		case p == base:
+			r.URL.Path, r.URL.RawPath = base+"/", ""
+		case len(p) > len(base)+1 && strings.HasPrefix(p, base+"/") && strings.HasSuffix(p, "/"):
+			r.URL.Path = strings.TrimRight(p, "/")
+			r.URL.RawPath = strings.TrimRight(r.URL.RawPath, "/")
+			if r.URL.Path == base {
+				r.URL.Path = base + "/"
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

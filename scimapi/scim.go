@@ -83,39 +83,68 @@ func mountSCIM(sub *mux.Router, opt Options) {
 	}))
 	sub.Use(s.limitBody)
 	sub.Use(requireJSON)
-	sub.HandleFunc("/ServiceProviderConfig", s.serviceProviderConfig).Methods(http.MethodGet)
-	sub.HandleFunc("/Schemas", s.schemas).Methods(http.MethodGet)
-	sub.HandleFunc("/Schemas/{id}", s.schemaByID).Methods(http.MethodGet)
-	sub.HandleFunc("/ResourceTypes", s.resourceTypes).Methods(http.MethodGet)
-	sub.HandleFunc("/ResourceTypes/{id}", s.resourceTypeByID).Methods(http.MethodGet)
-	sub.HandleFunc("/Bulk", s.bulk).Methods(http.MethodPost)
-	sub.HandleFunc("/.search", s.rootSearch).Methods(http.MethodPost)
-	sub.HandleFunc("/", s.rootList).Methods(http.MethodGet)
+	// Each path answers the methods it serves and a 405 with Allow for the
+	// others (RFC 9110 15.5.6), in the SCIM error schema; HEAD is served
+	// wherever GET is (RFC 9110 9.3.2: net/http drops the body).
+	get := []string{http.MethodGet, http.MethodHead}
+	route := func(path string, methods []string, h http.HandlerFunc) {
+		sub.HandleFunc(path, h).Methods(methods...)
+	}
+	allow := func(path string, methods ...string) {
+		sub.HandleFunc(path, methodNotAllowed(strings.Join(methods, ", ")))
+	}
+	for _, d := range []struct {
+		path string
+		h    http.HandlerFunc
+	}{
+		{"/ServiceProviderConfig", s.serviceProviderConfig},
+		{"/Schemas", s.schemas},
+		{"/Schemas/{id}", s.schemaByID},
+		{"/ResourceTypes", s.resourceTypes},
+		{"/ResourceTypes/{id}", s.resourceTypeByID},
+	} {
+		route(d.path, get, d.h)
+		allow(d.path, get...)
+	}
+	route("/Bulk", []string{http.MethodPost}, s.bulk)
+	allow("/Bulk", http.MethodPost)
+	route("/.search", []string{http.MethodPost}, s.rootSearch)
+	allow("/.search", http.MethodPost)
+	route("/", get, s.rootList)
+	allow("/", get...)
 	for _, rt := range []*resourceType{userType, groupType} {
 		rt := rt
-		sub.HandleFunc(rt.endpoint, func(w http.ResponseWriter, r *http.Request) { s.list(w, r, rt) }).Methods(http.MethodGet)
-		sub.HandleFunc(rt.endpoint, func(w http.ResponseWriter, r *http.Request) { s.create(w, r, rt) }).Methods(http.MethodPost)
-		sub.HandleFunc(rt.endpoint+"/.search", func(w http.ResponseWriter, r *http.Request) { s.search(w, r, rt) }).Methods(http.MethodPost)
+		route(rt.endpoint, get, func(w http.ResponseWriter, r *http.Request) { s.list(w, r, rt) })
+		route(rt.endpoint, []string{http.MethodPost}, func(w http.ResponseWriter, r *http.Request) { s.create(w, r, rt) })
+		allow(rt.endpoint, http.MethodGet, http.MethodHead, http.MethodPost)
+		// Before the item routes, which would take ".search" for an id.
+		route(rt.endpoint+"/.search", []string{http.MethodPost}, func(w http.ResponseWriter, r *http.Request) { s.search(w, r, rt) })
+		allow(rt.endpoint+"/.search", http.MethodPost)
 		item := rt.endpoint + "/{id}"
-		sub.HandleFunc(item, func(w http.ResponseWriter, r *http.Request) { s.get(w, r, rt) }).Methods(http.MethodGet)
-		sub.HandleFunc(item, func(w http.ResponseWriter, r *http.Request) { s.replace(w, r, rt) }).Methods(http.MethodPut)
-		sub.HandleFunc(item, func(w http.ResponseWriter, r *http.Request) { s.patch(w, r, rt) }).Methods(http.MethodPatch)
-		sub.HandleFunc(item, func(w http.ResponseWriter, r *http.Request) { s.delete(w, r, rt) }).Methods(http.MethodDelete)
-		// Other methods on these paths: 405, not 404.
-		sub.HandleFunc(rt.endpoint, methodNotAllowed)
-		sub.HandleFunc(item, methodNotAllowed)
+		route(item, get, func(w http.ResponseWriter, r *http.Request) { s.get(w, r, rt) })
+		route(item, []string{http.MethodPut}, func(w http.ResponseWriter, r *http.Request) { s.replace(w, r, rt) })
+		route(item, []string{http.MethodPatch}, func(w http.ResponseWriter, r *http.Request) { s.patch(w, r, rt) })
+		route(item, []string{http.MethodDelete}, func(w http.ResponseWriter, r *http.Request) { s.delete(w, r, rt) })
+		allow(item, http.MethodGet, http.MethodHead, http.MethodPut, http.MethodPatch, http.MethodDelete)
 	}
+	// RFC 7644 3.11: a provider without /Me answers 501.
 	sub.HandleFunc("/Me", func(w http.ResponseWriter, _ *http.Request) {
 		writeSCIMError(w, http.StatusNotImplemented, "", "/Me is not supported: tokens belong to accounts, not users.")
 	})
 	sub.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		writeSCIMError(w, http.StatusNotFound, "", "No such SCIM endpoint.")
 	})
-	sub.MethodNotAllowedHandler = http.HandlerFunc(methodNotAllowed)
+	sub.MethodNotAllowedHandler = methodNotAllowed("")
 }
 
-func methodNotAllowed(w http.ResponseWriter, _ *http.Request) {
-	writeSCIMError(w, http.StatusMethodNotAllowed, "", "This method is not supported on this endpoint.")
+// methodNotAllowed answers 405 naming the methods the path serves.
+func methodNotAllowed(allow string) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		if allow != "" {
+			w.Header().Set("Allow", allow)
+		}
+		writeSCIMError(w, http.StatusMethodNotAllowed, "", "This method is not supported on this endpoint.")
+	}
 }
 
 // limitBody caps request bodies; reading past the cap fails, and readBody
