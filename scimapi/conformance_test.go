@@ -93,7 +93,7 @@ func (c *confRun) run(t *testing.T, row conf) {
 }
 
 func TestConformance(t *testing.T) {
-	runConformance(t, confDiscovery, confHTTP)
+	runConformance(t, confDiscovery, confHTTP, confUsers, confPatch)
 }
 
 // Helpers for checks.

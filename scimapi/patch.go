@@ -37,7 +37,10 @@ func parsePatch(body map[string]any) ([]patchOp, error) {
 	ok := false
 	if list, isList := schemas.([]any); isList {
 		for _, s := range list {
-			ok = ok || s == schemaPatchOp
+			// URNs compare without case (RFC 8141 2.1 for the NID, and
+			// SCIM's own URNs are matched so everywhere else here).
+			str, _ := s.(string)
+			ok = ok || strings.EqualFold(str, schemaPatchOp)
 		}
 	}
 	if !ok {
@@ -231,6 +234,8 @@ func applyOne(rt *resourceType, doc map[string]any, op, path string, value any, 
 		if !r.top.multi {
 			return badRequest(scimerrors.ScimTypeInvalidPath, "%s is not multi-valued.", name)
 		}
+		// A bad value filter makes the path malformed (RFC 7644 figure 7
+		// includes valFilter in PATH): invalidPath.
 		expr, err := filter.ParseFilter([]byte(filterText))
 		if err != nil {
 			return badRequest(scimerrors.ScimTypeInvalidPath, "Invalid value filter in %q.", path)
