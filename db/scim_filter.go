@@ -181,26 +181,61 @@ func (c *compiler) elemText(elem, sub string) string {
 	return "json_extract(" + elem + ", " + c.arg(`$."`+sub+`"`) + ")"
 }
 
-// both compiles "(left op right)" for AND and OR.
-func (c *compiler) both(left bridge.Filter, op string, right bridge.Filter) (string, error) {
-	l, err := c.where(left)
+// both compiles a chain of AND or OR. The parser nests a chain of n terms
+// n deep ((a or b) or c ...); compiled as it is, a long filter (hundreds
+// of userName eq "..." or-ed) overflows SQLite's parser stack and nests
+// PostgreSQL's expression tree as deep. So the chain is flattened and
+// regrouped as a balanced tree, log2(n) deep.
+func (c *compiler) both(f bridge.Filter, op string) (string, error) {
+	terms, err := c.chain(f, op, nil)
 	if err != nil {
 		return "", err
 	}
-	r, err := c.where(right)
-	if err != nil {
-		return "", err
+	return balanced(terms, op), nil
+}
+
+// chain compiles the terms of the op chain rooted at f, left to right.
+func (c *compiler) chain(f bridge.Filter, op string, out []string) ([]string, error) {
+	var l, r bridge.Filter
+	switch x := f.(type) {
+	case *bridge.And:
+		if op == "AND" {
+			l, r = x.Left, x.Right
+		}
+	case *bridge.Or:
+		if op == "OR" {
+			l, r = x.Left, x.Right
+		}
 	}
-	return "(" + l + " " + op + " " + r + ")", nil
+	if l == nil {
+		sql, err := c.where(f)
+		if err != nil {
+			return nil, err
+		}
+		return append(out, sql), nil
+	}
+	out, err := c.chain(l, op, out)
+	if err != nil {
+		return nil, err
+	}
+	return c.chain(r, op, out)
+}
+
+func balanced(terms []string, op string) string {
+	if len(terms) == 1 {
+		return terms[0]
+	}
+	mid := len(terms) / 2
+	return "(" + balanced(terms[:mid], op) + " " + op + " " + balanced(terms[mid:], op) + ")"
 }
 
 // where compiles a filter.
 func (c *compiler) where(f bridge.Filter) (string, error) {
 	switch f := f.(type) {
 	case *bridge.And:
-		return c.both(f.Left, "AND", f.Right)
+		return c.both(f, "AND")
 	case *bridge.Or:
-		return c.both(f.Left, "OR", f.Right)
+		return c.both(f, "OR")
 	case *bridge.Not:
 		x, err := c.where(f.Filter)
 		if err != nil {
@@ -222,6 +257,9 @@ func (c *compiler) where(f bridge.Filter) (string, error) {
 
 func (c *compiler) compare(f *bridge.Compare) (string, error) {
 	p := f.Path
+	if sql, ok, err := c.metaCompare(f); ok {
+		return sql, err
+	}
 	// Memberships live in group_members, not in the document.
 	if rel, ok := c.relation(p); ok {
 		if p.Sub == "" && f.Op != bridge.OpPresent {
@@ -260,6 +298,39 @@ func (c *compiler) compare(f *bridge.Compare) (string, error) {
 		return "", err
 	}
 	return c.scalar(c.jsonText(c.alias+".attributes", keys), false, p.Type, p.CaseExact, f.Op, f.Value, false)
+}
+
+// metaCompare compiles the parts of meta that no column or document key
+// holds, since they are derived when a resource is rendered: meta itself,
+// meta.resourceType (the table's type), meta.location and meta.version,
+// which every resource has. ok is false for other paths.
+func (c *compiler) metaCompare(f *bridge.Compare) (sql string, ok bool, err error) {
+	p := f.Path
+	if p.URN != "" || p.Name != "meta" {
+		return "", false, nil
+	}
+	switch p.Sub {
+	case "":
+		if f.Op != bridge.OpPresent {
+			return "", true, fmt.Errorf("meta is complex: compare one of its sub-attributes: %w", bridge.ErrInvalid)
+		}
+		return "(1 = 1)", true, nil
+	case "resourceType":
+		name := "User"
+		if c.kind == kindGroups {
+			name = "Group"
+		}
+		sql, err := c.scalar("CAST("+c.arg(name)+" AS TEXT)", false, bridge.AttrString, p.CaseExact, f.Op, f.Value, true)
+		return sql, true, err
+	case "location", "version":
+		if f.Op != bridge.OpPresent {
+			// Both depend on the request (the base URL) or on rows beyond
+			// the resource's own (a user's groups): not comparable in SQL.
+			return "", true, fmt.Errorf("meta.%s supports pr only: %w", p.Sub, bridge.ErrInvalid)
+		}
+		return "(1 = 1)", true, nil
+	}
+	return "", false, nil
 }
 
 // valuePath compiles attr[filter]: some element of attr matches filter.
@@ -584,31 +655,61 @@ func (c *compiler) orderBy(q bridge.Query) (string, error) {
 		}
 		return x + dir + ", " + c.alias + ".id" + dir, nil
 	}
+	// The sort expression appears twice (its NULL test, then its value),
+	// each with its own placeholders.
+	nullTest, err := c.sortExpr(p)
+	if err != nil {
+		return "", err
+	}
+	x, err := c.sortExpr(p)
+	if err != nil {
+		return "", err
+	}
+	// RFC 7644 3.4.2.3: resources without a value sort last when
+	// ascending and first when descending.
+	return "(" + nullTest + " IS NULL)" + dir + ", " + x + dir + ", " + c.alias + ".id" + dir, nil
+}
+
+// sortExpr is the value p sorts by, lower-cased when p is not caseExact.
+// A multi-valued attribute sorts by its primary value, or else its first
+// value (RFC 7644 3.4.2.3).
+func (c *compiler) sortExpr(p bridge.AttrPath) (string, error) {
+	sub := p.Sub
+	if sub == "" && p.MultiValued && p.Type == bridge.AttrComplex {
+		// sortBy=emails: the value sub-attribute, a string.
+		sub, p.Type, p.CaseExact = "value", bridge.AttrString, false
+	}
 	if _, ok := c.relation(p); ok {
+		// A user's groups and a group's members live in group_members;
+		// sorting by them is refused (invalidFilter).
 		return "", fmt.Errorf("cannot sort by %s: %w", p.String(), bridge.ErrInvalid)
 	}
 	var x string
 	if p.MultiValued {
-		// RFC 7644 3.4.2.3: a multi-valued attribute sorts by its primary
-		// value; scimbridge keeps the primary value first, so the first
-		// element stands for it.
+		if !keyRE.MatchString(sub) {
+			return "", fmt.Errorf("cannot sort by %s: %w", p.String(), bridge.ErrInvalid)
+		}
 		keys, err := jsonKeys(bridge.AttrPath{URN: p.URN, Name: p.Name}, false)
 		if err != nil {
 			return "", err
 		}
-		sub := p.Sub
-		if sub == "" {
-			sub = "value"
+		// Pieces compiled apart, their arguments joined in text order.
+		fromC, selC, condC := c.sub(), c.sub(), c.sub()
+		from, elem := fromC.elements(keys)
+		sel := selC.elemText(elem, sub)
+		truth := "1"
+		if c.dialect == DialectPostgres {
+			truth = "'true'"
 		}
-		if !keyRE.MatchString(sub) {
-			return "", fmt.Errorf("cannot sort by %s: %w", p.String(), bridge.ErrInvalid)
-		}
+		cond := condC.elemText(elem, "primary") + " = " + truth
+		c.args = append(append(append(c.args, selC.args...), fromC.args...), condC.args...)
+		var first string
 		if c.dialect == DialectPostgres {
 			ph := make([]string, 0, len(keys)+2)
 			for _, k := range append(keys, "0", sub) {
 				ph = append(ph, c.arg(k)+"::text")
 			}
-			x = "(" + c.alias + ".attributes #>> ARRAY[" + strings.Join(ph, ",") + "])"
+			first = "(" + c.alias + ".attributes #>> ARRAY[" + strings.Join(ph, ",") + "])"
 		} else {
 			var b strings.Builder
 			b.WriteString("$")
@@ -616,8 +717,9 @@ func (c *compiler) orderBy(q bridge.Query) (string, error) {
 				b.WriteString(`."` + k + `"`)
 			}
 			b.WriteString(`[0]."` + sub + `"`)
-			x = "json_extract(" + c.alias + ".attributes, " + c.arg(b.String()) + ")"
+			first = "json_extract(" + c.alias + ".attributes, " + c.arg(b.String()) + ")"
 		}
+		x = "COALESCE((SELECT " + sel + " FROM " + from + " WHERE " + cond + " LIMIT 1), " + first + ")"
 	} else {
 		keys, err := jsonKeys(p, true)
 		if err != nil {
@@ -628,9 +730,10 @@ func (c *compiler) orderBy(q bridge.Query) (string, error) {
 	if p.Type == bridge.AttrString && !p.CaseExact {
 		x = "lower(" + x + ")"
 	}
-	// The placeholder args of x appear twice; repeat them.
-	n := strings.Count(x, "?")
-	dup := append([]any(nil), c.args[len(c.args)-n:]...)
-	c.args = append(c.args, dup...)
-	return "(" + x + " IS NULL), " + x + dir + ", " + c.alias + ".id" + dir, nil
+	return x, nil
+}
+
+// sub is a compiler for a piece of c's SQL, with arguments of its own.
+func (c *compiler) sub() *compiler {
+	return &compiler{dialect: c.dialect, kind: c.kind, alias: c.alias}
 }

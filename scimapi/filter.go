@@ -23,7 +23,51 @@ func parseFilter(rt *resourceType, raw string) (bridge.Filter, error) {
 	if f, ok := parseSimpleFilter(rt, raw); ok {
 		return f, nil
 	}
-	return parseFilterGeneral(rt, raw)
+	f, err := parseFilterGeneral(rt, raw)
+	if err != nil {
+		return nil, err
+	}
+	if terms, depth := filterShape(f, ""); terms > maxFilterTerms || depth > maxFilterDepth {
+		return nil, fmt.Errorf("the filter is too complex (at most %d comparisons, nested at most %d deep)", maxFilterTerms, maxFilterDepth)
+	}
+	return f, nil
+}
+
+// A filter is compiled to one SQL expression: long chains of and / or are
+// fine (db groups them into a balanced tree), deep nesting of not and
+// mixed and / or is not, and each comparison is a bound parameter or more.
+const (
+	maxFilterTerms = 1000
+	maxFilterDepth = 50
+)
+
+// filterShape counts the comparisons of f and its nesting depth, where a
+// chain of one operator (a or b or c) counts as one level.
+func filterShape(f bridge.Filter, parent string) (terms, depth int) {
+	var l, r bridge.Filter
+	var op string
+	switch x := f.(type) {
+	case *bridge.And:
+		l, r, op = x.Left, x.Right, "and"
+	case *bridge.Or:
+		l, r, op = x.Left, x.Right, "or"
+	case *bridge.Not:
+		t, d := filterShape(x.Filter, "not")
+		return t, d + 1
+	case *bridge.ValuePath:
+		// db compiles a value filter as nested as it is parsed.
+		t, d := filterShape(x.Filter, "[]")
+		return t, max(d, t) + 1
+	default:
+		return 1, 1
+	}
+	lt, ld := filterShape(l, op)
+	rt, rd := filterShape(r, op)
+	depth = max(ld, rd)
+	if op != parent {
+		depth++
+	}
+	return lt + rt, depth
 }
 
 // parseFilterGeneral parses any filter with scim2/filter-parser.

@@ -14,7 +14,11 @@ import (
 // indexed columns (userName, active, status) authoritative over the
 // document, then cut down by attributes / excludedAttributes.
 
-func timeString(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+// timeString renders a dateTime with the precision it is stored with
+// (microseconds): a client that filters on meta.lastModified with the value
+// it read (eq, gt "...") must compare against that exact instant, not a
+// copy truncated to the second.
+func timeString(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 func (s *server) meta(r *http.Request, rt *resourceType, id string, created, modified time.Time, version string) map[string]any {
 	return map[string]any{
@@ -146,8 +150,17 @@ func parseProjection(rt *resourceType, attributes, excluded []string) (projectio
 				if a = strings.TrimSpace(a); a == "" {
 					continue
 				}
+				if strings.EqualFold(a, "schemas") {
+					continue // returned always (RFC 7643 3)
+				}
 				r, err := rt.resolvePath(a)
 				if err != nil {
+					if otherTypeAttr(rt, a) {
+						// A root query (RFC 7644 3.4.2.1) names attributes
+						// of every type it spans: groups for Users,
+						// members for Groups.
+						continue
+					}
 					return p, badRequest(scimerrors.ScimTypeInvalidPath, "Unknown attribute in attributes or excludedAttributes: %s.", err)
 				}
 				*list.out = append(*list.out, r)
@@ -158,6 +171,19 @@ func parseProjection(rt *resourceType, attributes, excluded []string) (projectio
 		p.include = []resolved{}
 	}
 	return p, nil
+}
+
+// otherTypeAttr reports whether path names an attribute of a resource type
+// served other than rt.
+func otherTypeAttr(rt *resourceType, path string) bool {
+	for _, o := range []*resourceType{userType, groupType} {
+		if o != rt {
+			if _, err := o.resolvePath(path); err == nil {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // wants reports whether the projection returns the core attribute name
@@ -234,7 +260,7 @@ func copyPath(dst, src map[string]any, r resolved) {
 		to[r.top.name] = v
 		return
 	}
-	switch x := v.(type) {
+	switch x := elements(v).(type) {
 	case map[string]any:
 		if sv, ok := x[r.sub.name]; ok {
 			m, _ := to[r.top.name].(map[string]any)
@@ -279,6 +305,9 @@ func removePath(doc map[string]any, r resolved) {
 	if r.sub == nil {
 		delete(c, r.top.name)
 	} else {
+		if v, ok := c[r.top.name]; ok {
+			c[r.top.name] = elements(v)
+		}
 		switch x := c[r.top.name].(type) {
 		case map[string]any:
 			delete(x, r.sub.name)
@@ -293,4 +322,19 @@ func removePath(doc map[string]any, r resolved) {
 	if r.urn != "" && len(c) == 0 {
 		delete(doc, r.urn)
 	}
+}
+
+// elements is v with group members ([]memberJSON, groupDoc's fast form) as
+// the []any of objects that sub-attribute projections (members.value)
+// walk; any other value is returned as it is.
+func elements(v any) any {
+	ms, ok := v.([]memberJSON)
+	if !ok {
+		return v
+	}
+	out := make([]any, len(ms))
+	for i, m := range ms {
+		out[i] = map[string]any{"value": m.Value, "$ref": m.Ref, "type": m.Type}
+	}
+	return out
 }

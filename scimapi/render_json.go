@@ -347,7 +347,7 @@ func appendURL(b []byte, base, ep, id string) []byte {
 
 func appendTime(b []byte, t time.Time) []byte {
 	b = append(b, '"')
-	b = t.UTC().AppendFormat(b, time.RFC3339)
+	b = t.UTC().AppendFormat(b, time.RFC3339Nano) // as timeString
 	return append(b, '"')
 }
 
