@@ -51,7 +51,7 @@ func (s *server) bulk(w http.ResponseWriter, r *http.Request) {
 	}
 	ok := false
 	for _, sc := range req.Schemas {
-		ok = ok || sc == schemaBulkRequest
+		ok = ok || strings.EqualFold(sc, schemaBulkRequest)
 	}
 	if !ok {
 		s.fail(w, r, badRequest(scimerrors.ScimTypeInvalidSyntax, "schemas must be [%q].", schemaBulkRequest))
@@ -74,10 +74,33 @@ func (s *server) bulk(w http.ResponseWriter, r *http.Request) {
 	results := make([]any, len(req.Operations))
 	done := make([]bool, len(req.Operations))
 	errs := 0
+	// RFC 7644 3.7: bulkId is REQUIRED on POST and unique within the
+	// request. An operation breaking that fails alone (and counts
+	// towards failOnErrors); a duplicate bulkId is never resolved.
+	invalid := map[int]string{}
+	seen := map[string]bool{}
+	for i, op := range req.Operations {
+		switch {
+		case strings.EqualFold(op.Method, http.MethodPost) && op.BulkID == "":
+			invalid[i] = "bulkId is required on POST."
+		case op.BulkID != "" && seen[op.BulkID]:
+			invalid[i] = fmt.Sprintf("bulkId %q is used by more than one operation.", op.BulkID)
+		}
+		seen[op.BulkID] = true
+	}
 	for progress := true; progress; {
 		progress = false
 		for i, op := range req.Operations {
 			if done[i] || (failOn > 0 && errs >= failOn) {
+				continue
+			}
+			if detail, bad := invalid[i]; bad {
+				done[i], progress = true, true
+				results[i] = bulkError(op, scimerrors.ScimError{Status: http.StatusBadRequest, ScimType: scimerrors.ScimTypeInvalidSyntax, Detail: detail})
+				errs++
+				if op.BulkID != "" {
+					failed[op.BulkID] = true // a reference to it is ambiguous
+				}
 				continue
 			}
 			refs := bulkRefs(op)

@@ -93,7 +93,7 @@ func (c *confRun) run(t *testing.T, row conf) {
 }
 
 func TestConformance(t *testing.T) {
-	runConformance(t, confDiscovery, confHTTP, confUsers, confPatch, confLists, confProjection)
+	runConformance(t, confDiscovery, confHTTP, confUsers, confPatch, confLists, confProjection, confGroups, confBulk)
 }
 
 // Helpers for checks.
