@@ -218,6 +218,13 @@ type GroupFacts struct {
 // Group maps an AD group or OU entry. Members are given sorted (by type,
 // then id) so the hash does not depend on the order AD returned them in.
 func (m *Mapper) Group(e Entry, f GroupFacts) Group {
+	f.Members = append([]Member(nil), f.Members...)
+	return m.group(e, f)
+}
+
+// group is Group sorting f.Members in place: the builder hands over the
+// list it made, so a large group's members are not copied again.
+func (m *Mapper) group(e Entry, f GroupFacts) Group {
 	name := ""
 	for _, a := range []string{"displayName", "cn", "ou", "name", "sAMAccountName"} {
 		if name = strings.TrimSpace(e.Get(a)); name != "" {
@@ -238,7 +245,7 @@ func (m *Mapper) Group(e Entry, f GroupFacts) Group {
 	if f.ParentID != "" {
 		ext["parent"] = f.ParentID
 	}
-	members := append([]Member(nil), f.Members...)
+	members := f.Members
 	sortMembers(members)
 	g := Group{
 		ID:          f.ID,
@@ -273,7 +280,11 @@ const mappingVersion = "m1"
 // struct{A map[string]any `json:"a"`; M []Member `json:"m,omitempty"`},
 // written by AppendJSON (same bytes as encoding/json, which sorts map
 // keys), so equal content gives equal hashes, the same as before.
+//
+// The JSON goes to the digest a few KB at a time: a group of 100,000
+// members would otherwise build 6 MB of it at once.
 func contentHash(attrs map[string]any, members []Member) string {
+	h := sha256.New()
 	b := make([]byte, 0, 1024)
 	b = append(b, `{"a":`...)
 	b, _ = AppendJSON(b, attrs)
@@ -288,12 +299,16 @@ func contentHash(attrs map[string]any, members []Member) string {
 			b = append(b, `,"Type":`...)
 			b, _ = appendJSONString(b, m.Type)
 			b = append(b, '}')
+			if len(b) >= 4096 {
+				h.Write(b)
+				b = b[:0]
+			}
 		}
 		b = append(b, ']')
 	}
 	b = append(b, '}')
-	sum := sha256.Sum256(b)
-	return mappingVersion + ":" + hex.EncodeToString(sum[:])
+	h.Write(b)
+	return mappingVersion + ":" + hex.EncodeToString(h.Sum(nil))
 }
 
 func extension(attrs map[string]any, urn string) map[string]any {

@@ -240,7 +240,10 @@ func (b *planBuilder) finish() {
 	}
 
 	// userName clashes (the store keeps live userNames unique): local users
-	// keep theirs, and among AD users the first read wins.
+	// keep theirs, and among AD users the first read wins. The users read
+	// hold their names in takenBy, by index: a holder's description is
+	// only made for a clash.
+	takenBy := make(map[string]int32, len(b.users))
 	for i := range b.users {
 		p := &b.users[i]
 		switch {
@@ -252,8 +255,10 @@ func (b *planBuilder) finish() {
 			key := strings.ToLower(p.userName)
 			if other, ok := taken[key]; ok {
 				p.errMsg = fmt.Sprintf("userName %q is already used by %s", p.userName, other)
+			} else if j, ok := takenBy[key]; ok {
+				p.errMsg = fmt.Sprintf("userName %q is already used by %s", p.userName, "the AD user "+b.users[j].key)
 			} else {
-				taken[key] = "the AD user " + p.key
+				takenBy[key] = int32(i)
 				p.deferred = freed[key]
 			}
 		}
@@ -287,6 +292,13 @@ func (b *planBuilder) finish() {
 			}
 		}
 	}
+}
+
+// release drops what the builder holds per object once the plan has been
+// emitted, so the sink's last phases (memberships, deletions) do not run
+// beside it.
+func (b *planBuilder) release() {
+	b.states, b.refs, b.ids, b.users, b.ouMembers, b.ous = nil, nil, nil, nil, nil, nil
 }
 
 // lookup resolves a DN to an object that exists after the run.
@@ -352,6 +364,10 @@ func (b *planBuilder) emit(src entrySource, sink func(PlanItem) error) error {
 			return err
 		}
 	}
+	// Each phase's state goes as soon as the phase ends: a large group's
+	// members are resolved below while the users' records would still be
+	// held otherwise.
+	b.ouMembers = nil
 	i := 0
 	err := src.each(EntryUser, func(e Entry) error {
 		p := b.users[i]
@@ -361,6 +377,7 @@ func (b *planBuilder) emit(src entrySource, sink func(PlanItem) error) error {
 	if err != nil {
 		return err
 	}
+	b.users = nil
 	err = src.each(EntryGroup, func(e Entry) error {
 		return sink(b.securityGroupItem(e))
 	})
@@ -408,8 +425,7 @@ func (b *planBuilder) securityGroupItem(e Entry) PlanItem {
 	if !e.SecurityGroup() {
 		kind = KindDistribution
 	}
-	var members []Member
-	dup := map[string]bool{}
+	members := make([]Member, 0, len(e.Members))
 	outside := 0
 	for _, dn := range e.Members {
 		r, ok := b.lookup(dn)
@@ -417,18 +433,18 @@ func (b *planBuilder) securityGroupItem(e Entry) PlanItem {
 			outside++
 			continue
 		}
-		if dup[r.ID] || r.ID == id {
+		if r.ID == id {
 			continue
 		}
-		dup[r.ID] = true
 		typ := "User"
 		if r.Kind == EntryGroup {
 			typ = "Group"
 		}
 		members = append(members, Member{ID: r.ID, Type: typ})
 	}
+	members = firstOfEachID(members)
 	role := b.prots.role(e.GUID, id)
-	g := b.mapper.Group(e, GroupFacts{ID: id, Kind: kind, Members: members, Protected: role == RoleProtected})
+	g := b.mapper.group(e, GroupFacts{ID: id, Kind: kind, Members: members, Protected: role == RoleProtected})
 	return b.groupItem(g, st, role, outside)
 }
 

@@ -291,6 +291,7 @@ func (s *syncRun) execute(ctx context.Context) {
 	k := newSink(s, s.opt.DryRun || held != "")
 	emitStarted := time.Now()
 	err = b.emit(src, func(it PlanItem) error { return k.put(ctx, it) })
+	b.release()
 	if err != nil && !errors.Is(err, errSinkFailed) {
 		k.err = "reading the spilled directory read failed: " + err.Error() + "; nothing was deleted"
 	}

@@ -1,5 +1,10 @@
 package bridge
 
+import (
+	"slices"
+	"strings"
+)
+
 func hasMember(ms []Member, ids map[string]bool) bool {
 	if len(ids) == 0 {
 		return false
@@ -26,4 +31,13 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// firstOfEachID drops the members whose id came earlier in ms, in place.
+// A sort does it without a set of every id, which for a group of 100,000
+// members costs more than the list; the order it leaves does not matter
+// (the mapping sorts members).
+func firstOfEachID(ms []Member) []Member {
+	slices.SortStableFunc(ms, func(a, b Member) int { return strings.Compare(a.ID, b.ID) })
+	return slices.CompactFunc(ms, func(a, b Member) bool { return a.ID == b.ID })
 }
