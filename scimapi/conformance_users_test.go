@@ -136,6 +136,14 @@ func confPatch(c *confRun) []conf {
 				wantEq(t, "emails", len(r.get("emails").([]any)), 1)
 				c.set("userTag", r.Header().Get("ETag"))
 			}),
+		p("PATCH replace externalId by path (Entra ID): it is readWrite", `[{"op":"Replace","path":"externalId","value":"conf-2"}]`, 200, "",
+			func(t *testing.T, r resp, c *confRun) { wantEq(t, "externalId", r.str("externalId"), "conf-2") }),
+		p("PATCH replace externalId without path", `[{"op":"replace","value":{"externalId":"conf-3"}}]`, 200, "",
+			func(t *testing.T, r resp, c *confRun) {
+				wantEq(t, "externalId", r.str("externalId"), "conf-3")
+				c.set("userTag", r.Header().Get("ETag"))
+			}),
+		p("PATCH of meta.created is 400 mutability", `[{"op":"replace","path":"meta.created","value":"2000-01-01T00:00:00Z"}]`, 400, "mutability", nil),
 		p("PATCH remove without path is 400 noTarget", `[{"op":"remove"}]`, 400, "noTarget", nil),
 		p("PATCH replace through a filter matching nothing is 400 noTarget", `[{"op":"replace","path":"emails[type eq \"other\"].value","value":"x@example.com"}]`, 400, "noTarget", nil),
 		p("PATCH of id is 400 mutability", `[{"op":"replace","path":"id","value":"x"}]`, 400, "mutability", nil),

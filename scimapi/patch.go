@@ -210,7 +210,10 @@ func applyOne(rt *resourceType, doc map[string]any, op, path string, value any, 
 	} else if subName != "" {
 		return badRequest(scimerrors.ScimTypeInvalidPath, "Invalid path %q.", path)
 	}
-	if r.schema == nil || r.top.mutability == "readOnly" || (r.sub != nil && r.sub.mutability == "readOnly") {
+	// Common attributes go by their own mutability: id and meta are
+	// readOnly, externalId is readWrite (RFC 7643 3.1; Entra ID replaces
+	// it by path).
+	if r.top.mutability == "readOnly" || (r.sub != nil && r.sub.mutability == "readOnly") {
 		if implicit {
 			return nil
 		}
