@@ -17,7 +17,7 @@ var ErrDeletedNotReadable = errors.New("the bind account cannot read the Deleted
 // and must not be used to delete anything.
 func readFull(ctx context.Context, dir Directory, scope Scope, withOUs bool, b *planBuilder, sp *spill) (map[EntryKind]int, error) {
 	counts := map[EntryKind]int{}
-	seen := map[string]bool{}
+	seen := newReadSeen()
 	kinds := []EntryKind{EntryUser, EntryGroup}
 	if withOUs {
 		kinds = append([]EntryKind{EntryOU}, kinds...)
@@ -28,14 +28,9 @@ func readFull(ctx context.Context, dir Directory, scope Scope, withOUs bool, b *
 				return err
 			}
 			e.Kind = kind
-			key := string(kind) + "/" + normGUID(e.GUID)
-			if e.GUID == "" {
-				key = string(kind) + "/dn:" + NormalizeDN(e.DN)
-			}
-			if seen[key] {
+			if !seen.first(e) {
 				return nil
 			}
-			seen[key] = true
 			counts[kind]++
 			if !b.index(e) || kind == EntryOU {
 				return nil
