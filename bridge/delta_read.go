@@ -35,7 +35,10 @@ func readFull(ctx context.Context, dir Directory, scope Scope, withOUs bool, b *
 			if !b.index(e) || kind == EntryOU {
 				return nil
 			}
-			return sp.add(e)
+			if err := sp.add(e); err != nil {
+				return err
+			}
+			return b.streamUser(e)
 		})
 		if err == nil {
 			err = ctx.Err()

@@ -41,6 +41,8 @@ type planBuilder struct {
 	missing []PlanItem
 	// ouMembers are the members of each OU group (normalized DN).
 	ouMembers map[string][]Member
+	// stream, when set, plans users during the read (plan_stream.go).
+	stream *userStream
 }
 
 // userRec is what the builder keeps of a user between index and emit.
@@ -53,6 +55,7 @@ type userRec struct {
 	errMsg   string
 	stored   bool // stored as a user (b.state finds it)
 	deferred bool
+	streamed bool // planned during the read (plan_stream.go)
 }
 
 // st is the user's stored state, nil when new.
@@ -372,6 +375,9 @@ func (b *planBuilder) emit(src entrySource, sink func(PlanItem) error) error {
 	err := src.each(EntryUser, func(e Entry) error {
 		p := b.users[i]
 		i++
+		if p.streamed {
+			return nil
+		}
 		return sink(b.userItem(e, p))
 	})
 	if err != nil {

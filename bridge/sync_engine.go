@@ -236,6 +236,7 @@ func (s *syncRun) execute(ctx context.Context) {
 	sp := newSpill(s.e.SpillDir)
 	defer sp.Close()
 	var src entrySource = sp
+	var k *sink // made before the read when it streams users
 	if s.run.Kind == RunDelta {
 		kept, ok := s.planDelta(ctx, dir, b, scope, info, prev.HighestCommittedUSN)
 		if !ok {
@@ -250,13 +251,25 @@ func (s *syncRun) execute(ctx context.Context) {
 		}
 		b.states = states
 		b.begin()
+		if !s.opt.DryRun && b.canStream() {
+			k = newSink(s, false) // plan_stream.go
+			b.startStream(func(it PlanItem) error { return k.put(ctx, it) })
+		}
 		started := time.Now()
 		counts, err := readFull(ctx, dir, scope, settings.ImportsOUs(), b, sp)
+		b.endStream()
+		if k != nil && err != nil {
+			s.failStream(ctx, dir, k, err)
+			return
+		}
 		if !s.readOK(ctx, dir, err) {
+			if k != nil {
+				s.failStream(ctx, dir, k, nil)
+			}
 			return
 		}
 		s.log.Info("directory read", "users", counts[EntryUser], "groups", counts[EntryGroup], "ous", counts[EntryOU],
-			"duration", time.Since(started).Round(time.Millisecond))
+			"streamed", b.streamed(), "duration", time.Since(started).Round(time.Millisecond))
 		b.finish()
 	}
 	s.deleting = map[string]bool{}
@@ -288,7 +301,9 @@ func (s *syncRun) execute(ctx context.Context) {
 		}
 	}
 
-	k := newSink(s, s.opt.DryRun || held != "")
+	if k == nil {
+		k = newSink(s, s.opt.DryRun || held != "")
+	}
 	emitStarted := time.Now()
 	err = b.emit(src, func(it PlanItem) error { return k.put(ctx, it) })
 	b.release()
