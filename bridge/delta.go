@@ -279,11 +279,11 @@ func (d *deltaState) ouMembers(b *planBuilder) {
 		// The stored members of each affected OU group, without the
 		// objects read or gone (placed below where they are now).
 		changed := map[string]bool{}
-		for g := range b.ids {
+		b.ids.each(func(g string) {
 			if st, ok := b.states.get(g); ok {
 				changed[st.ID] = true
 			}
-		}
+		})
 		for g := range d.gone {
 			if st, ok := b.states.get(g); ok {
 				changed[st.ID] = true

@@ -32,7 +32,7 @@ type planBuilder struct {
 	delta  *deltaState
 
 	refs map[string]Ref // normalized DN -> object that will exist after the run
-	ids  map[string]string
+	ids  *idMap         // objectGUID read -> SCIM id
 
 	live    int
 	early   []PlanItem // errors found while indexing (no objectGUID)
@@ -91,7 +91,7 @@ func (b *planBuilder) build(r dirRead) Plan {
 
 func (b *planBuilder) begin() {
 	b.refs = map[string]Ref{}
-	b.ids = map[string]string{}
+	b.ids = newIDMap()
 	b.live = 0
 	if b.delta != nil && b.delta.load != nil {
 		return // counted by the store when the delta deletes (planDelta)
@@ -350,7 +350,8 @@ func (b *planBuilder) emit(src entrySource, sink func(PlanItem) error) error {
 	ous := append([]Entry(nil), b.ous...)
 	sort.SliceStable(ous, func(i, j int) bool { return len(parseDN(ous[i].DN)) < len(parseDN(ous[j].DN)) })
 	for _, e := range ous {
-		id, st := b.ids[normGUID(e.GUID)], b.state(e.GUID, ObjectOU)
+		id, _ := b.ids.get(normGUID(e.GUID))
+		st := b.state(e.GUID, ObjectOU)
 		parent := ""
 		if r, ok := b.lookup(ParentDN(e.DN)); ok && r.Kind == EntryOU {
 			parent = r.ID
@@ -426,7 +427,8 @@ func (b *planBuilder) userItem(e Entry, p userRec) PlanItem {
 }
 
 func (b *planBuilder) securityGroupItem(e Entry) PlanItem {
-	id, st := b.ids[normGUID(e.GUID)], b.state(e.GUID, ObjectGroup)
+	id, _ := b.ids.get(normGUID(e.GUID))
+	st := b.state(e.GUID, ObjectGroup)
 	kind := KindSecurity
 	if !e.SecurityGroup() {
 		kind = KindDistribution
@@ -470,7 +472,7 @@ func (b *planBuilder) groupItem(g Group, st *ObjectState, role ProtectionRole, o
 // saw reports whether the read returned the objectGUID g (every GUID read
 // has an id).
 func (b *planBuilder) saw(g string) bool {
-	_, ok := b.ids[g]
+	ok := b.ids.has(g)
 	return ok
 }
 
@@ -478,7 +480,7 @@ func (b *planBuilder) saw(g string) bool {
 // known as the same type of object, a new UUID otherwise.
 func (b *planBuilder) assign(e Entry, t ObjectType) (string, *ObjectState) {
 	g := normGUID(e.GUID)
-	if id, ok := b.ids[g]; ok && g != "" {
+	if id, ok := b.ids.get(g); ok && g != "" {
 		return id, b.state(e.GUID, t)
 	}
 	id := uuid.Must(uuid.NewV7()).String()
@@ -487,7 +489,7 @@ func (b *planBuilder) assign(e Entry, t ObjectType) (string, *ObjectState) {
 		id = st.ID
 	}
 	if g != "" {
-		b.ids[g] = id
+		b.ids.set(g, id)
 	}
 	return id, st
 }
