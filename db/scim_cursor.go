@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 
 	"github.com/scimbridge/scimbridge/bridge"
 )
@@ -78,29 +77,29 @@ func (s *Store) cursorPage(ctx context.Context, kind resourceKind, table, cols, 
 	if err != nil {
 		return 0, nil, err
 	}
-	key, unique, ok := oc.seekKey(q)
+	key, _, ok := oc.seekKey(q)
 	if !ok {
 		return 0, nil, fmt.Errorf("cannot page by cursor sorted by %s: %w", q.SortBy.String(), bridge.ErrNotImplemented)
 	}
 	got, more := 0, false
 	var next *Position
 	if q.Count > 0 {
-		pageWhere, pageArgs := where, whereArgs
+		var cur *cursor
 		if after != nil {
-			kc := &compiler{dialect: s.dialect, kind: kind, alias: "t"}
-			pageWhere += " AND " + kc.seekPred(key, unique, q.SortDescending, cursor{key: after.Key, id: after.ID})
-			pageArgs = append(slices.Clone(whereArgs), kc.args...)
+			cur = &cursor{key: after.Key, id: after.ID}
 		}
+		ranges := pageRanges(s.dialect, kind, q, where, whereArgs, order, oc.args, cur)
 		// As in orderedPage: SQLite's order is checked row by row rather
 		// than sorted again; PostgreSQL's join sorts.
 		outerSort := s.dialect == DialectPostgres
 		var lastKey, lastID string
-		inOrder := &orderCheck{desc: q.SortDescending, off: outerSort, key: &lastKey, id: &lastID}
+		_, emptyLast := oc.emptyLastKey(q)
+		inOrder := &orderCheck{desc: q.SortDescending, emptyLast: emptyLast, off: outerSort, key: &lastKey, id: &lastID}
 		ps := pageSQL{dialect: s.dialect, table: table, cols: cols, order: order, orderArgs: oc.args,
 			selCols: ", " + key + ", t.id", outerSort: outerSort}
 		// The count is a bounded integer of ours: written into the text,
 		// it lets PostgreSQL keep a generic plan.
-		sqlText, args := ps.build(pageWhere, pageArgs, " LIMIT "+strconv.Itoa(q.Count+1))
+		sqlText, args := ps.build(ranges, q.Count+1, 0, false)
 		var last Position
 		rows := 0
 		got, err = scan(sqlText, args, []any{&lastKey, &lastID}, func() error {

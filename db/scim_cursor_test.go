@@ -173,7 +173,10 @@ func TestSCIMCursorAccounts(t *testing.T) {
 		mine, theirs := map[string]bool{}, map[string]bool{}
 		for i := range 20 {
 			u, v := seekUser(i), seekUser(i)
-			v.ID, v.ExternalID = uuid.NewString(), "other-"+v.ExternalID
+			v.ID = uuid.NewString()
+			if v.ExternalID != "" {
+				v.ExternalID = "other-" + v.ExternalID
+			}
 			mustApply(t, s, bridge.Changes{Users: []bridge.User{u}})
 			if err := s.Apply(ctx, "other", bridge.Changes{Users: []bridge.User{v}}); err != nil {
 				t.Fatal(err)

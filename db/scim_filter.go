@@ -644,16 +644,20 @@ func (c *compiler) orderBy(q bridge.Query) (string, error) {
 		return c.alias + ".id" + dir, nil
 	}
 	p := *q.SortBy
+	if x, ok := c.emptyLastKey(q); ok {
+		// RFC 7644 3.4.2.3: resources without a value ('') sort last when
+		// ascending and first when descending. Pages read this order as
+		// two ranges an index serves (pageRanges); this is the order
+		// they add up to.
+		return "(" + x + " = '')" + dir + ", " + x + dir + ", " + c.alias + ".id" + dir, nil
+	}
 	if col, ok := c.columnFor(p); ok {
-		if col.name == "user_name_lower" {
-			// Unique among live users: the index order is total.
-			return c.alias + ".user_name_lower" + dir, nil
+		if col.name == "user_name_lower" || col.name == "id" {
+			// Unique among live rows: the index order is total.
+			return c.alias + "." + col.name + dir, nil
 		}
-		x := c.alias + "." + col.name
-		if p.Type == bridge.AttrString && !p.CaseExact && !col.lower {
-			x = "lower(" + x + ")"
-		}
-		return x + dir + ", " + c.alias + ".id" + dir, nil
+		// Booleans and times: never missing (NOT NULL columns).
+		return c.alias + "." + col.name + dir + ", " + c.alias + ".id" + dir, nil
 	}
 	// The sort expression appears twice (its NULL test, then its value),
 	// each with its own placeholders.
@@ -668,6 +672,30 @@ func (c *compiler) orderBy(q bridge.Query) (string, error) {
 	// RFC 7644 3.4.2.3: resources without a value sort last when
 	// ascending and first when descending.
 	return "(" + nullTest + " IS NULL)" + dir + ", " + x + dir + ", " + c.alias + ".id" + dir, nil
+}
+
+// emptyLastKey is the sort key of q when q sorts by a text column that
+// holds ” for no value (every text column but id and userName, which are
+// never empty): the column, lower-cased when the attribute is not
+// caseExact, as its index holds it.
+func (c *compiler) emptyLastKey(q bridge.Query) (string, bool) {
+	if q.SortBy == nil {
+		return "", false
+	}
+	col, ok := c.columnFor(*q.SortBy)
+	if !ok {
+		return "", false
+	}
+	switch col.name {
+	case "external_id", "display_name", "status", "dn", "ou_path", "kind", "parent_id":
+	default:
+		return "", false
+	}
+	x := c.alias + "." + col.name
+	if q.SortBy.Type == bridge.AttrString && !q.SortBy.CaseExact && !col.lower {
+		x = "lower(" + x + ")"
+	}
+	return x, true
 }
 
 // sortExpr is the value p sorts by, lower-cased when p is not caseExact.

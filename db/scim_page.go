@@ -25,7 +25,7 @@ func (s *Store) orderedPage(kind resourceKind, table, cols, account, where strin
 		return 0, "", err
 	}
 	orderArgs := oc.args
-	key, unique, ok := oc.seekKey(q)
+	key, _, ok := oc.seekKey(q)
 	ok = ok && seekable(where)
 	var fp uint64
 	var lastKey, lastID string
@@ -48,15 +48,14 @@ func (s *Store) orderedPage(kind resourceKind, table, cols, account, where strin
 	// row instead: a row out of order fails the request before it is
 	// written. PostgreSQL's join does need the outer sort, which is cheap.
 	outerSort := !ok || s.dialect == DialectPostgres
-	inOrder := &orderCheck{desc: q.SortDescending, off: outerSort, key: &lastKey, id: &lastID}
+	_, emptyLast := oc.emptyLastKey(q)
+	inOrder := &orderCheck{desc: q.SortDescending, emptyLast: emptyLast, off: outerSort, key: &lastKey, id: &lastID}
 	ps := pageSQL{dialect: s.dialect, table: table, cols: cols, order: order, orderArgs: orderArgs,
 		selCols: selCols, selArgs: selArgs, outerSort: outerSort}
 	if cur, valid := parseCursor(after); ok && valid && cur.fp == fp && cur.pos == offset {
-		kc := &compiler{dialect: s.dialect, kind: kind, alias: "t"}
-		pred := kc.seekPred(key, unique, q.SortDescending, cur)
 		// The count is a bounded integer of ours: written into the text,
 		// it lets PostgreSQL keep a generic plan for the seek.
-		sqlText, args := ps.build(where+" AND "+pred, append(slices.Clone(whereArgs), kc.args...), " LIMIT "+strconv.Itoa(q.Count))
+		sqlText, args := ps.build(pageRanges(s.dialect, kind, q, where, whereArgs, order, orderArgs, &cur), q.Count, 0, false)
 		got, err := scan(sqlText, args, extra, func() error {
 			if epoch != cur.epoch || epoch < 0 {
 				return errStale
@@ -73,7 +72,7 @@ func (s *Store) orderedPage(kind resourceKind, table, cols, account, where strin
 		// cursor: OFFSET decides.
 		inOrder.reset()
 	}
-	sqlText, args := ps.build(where, whereArgs, " LIMIT ? OFFSET ?", q.Count, offset)
+	sqlText, args := ps.build(pageRanges(s.dialect, kind, q, where, whereArgs, order, orderArgs, nil), q.Count, offset, true)
 	var check func() error
 	if ok {
 		check = inOrder.next
@@ -89,8 +88,11 @@ func (s *Store) orderedPage(kind resourceKind, table, cols, account, where strin
 // out (see orderedPage) arrive in the page's (key, id) order: next runs
 // after each row is scanned into *key and *id, and fails with errOrder
 // before a row out of order is passed on. off: the statement sorts.
+// emptyLast: an empty key (no value) sorts after every other
+// (emptyLastKey).
 type orderCheck struct {
-	desc, off       bool
+	desc, emptyLast bool
+	off             bool
 	key, id         *string
 	rows            int
 	prevKey, prevID string
@@ -102,6 +104,9 @@ func (o *orderCheck) next() error {
 	}
 	if o.rows > 0 {
 		c := strings.Compare(*o.key, o.prevKey)
+		if o.emptyLast && (*o.key == "") != (o.prevKey == "") {
+			c = -c
+		}
 		if c == 0 {
 			c = strings.Compare(*o.id, o.prevID)
 		}
@@ -135,22 +140,62 @@ type pageSQL struct {
 	outerSort bool
 }
 
-// build is the statement of the rows of pageWhere, cut by limit.
-func (p pageSQL) build(pageWhere string, pageArgs []any, limit string, limitArgs ...any) (string, []any) {
-	// Placeholders in text order: select list, page WHERE, page ORDER BY,
-	// LIMIT/OFFSET, outer ORDER BY (its own copy of the order's
-	// arguments).
-	args := append(slices.Clone(p.selArgs), pageArgs...)
-	args = append(append(args, p.orderArgs...), limitArgs...)
+// build is the statement of count rows of ranges, read one range after
+// the other, from offset (offset > 0 needs bind). bind: count and offset
+// are bound parameters, else count is written into the text (a bounded
+// integer of ours: PostgreSQL then keeps a generic plan).
+func (p pageSQL) build(ranges []pageRange, count, offset int, bind bool) (string, []any) {
+	// Placeholders in text order: select list, each range's WHERE, ORDER
+	// BY and LIMIT, the page's LIMIT/OFFSET, outer ORDER BY (its own copy
+	// of the order's arguments).
+	args := slices.Clone(p.selArgs)
+	limit := func(n, off int) string {
+		if bind {
+			args = append(args, n, off)
+			return " LIMIT ? OFFSET ?"
+		}
+		return " LIMIT " + strconv.Itoa(n)
+	}
+	sel := "t.*"
+	if p.dialect == DialectPostgres {
+		// PostgreSQL's page is of ids only, which an index-only scan can
+		// cut (SQLite skips rows without reading the table already).
+		sel = "t.id"
+	}
+	rangeSQL := func(r pageRange) string {
+		args = append(append(args, r.args...), r.orderArgs...)
+		return "SELECT " + sel + " FROM " + p.table + " t WHERE " + r.where + " ORDER BY " + r.order
+	}
+	var page string
+	if len(ranges) == 1 {
+		page = rangeSQL(ranges[0]) + limit(count, offset)
+	} else {
+		// Each range cut at the page's end, then the page cut from the
+		// ranges in sequence: UNION ALL yields its arms in order, their
+		// LIMIT subqueries one after the other (on PostgreSQL, a LIMIT
+		// subquery is never run by parallel workers, so no Parallel Append
+		// interleaves them). SQLite's order is checked row by row
+		// (orderCheck); PostgreSQL's outer ORDER BY sorts the page again.
+		arms := make([]string, len(ranges))
+		for i, r := range ranges {
+			arm := "SELECT * FROM (" + rangeSQL(r)
+			if bind {
+				arm += " LIMIT ?"
+				args = append(args, count+offset)
+			} else {
+				arm += " LIMIT " + strconv.Itoa(count+offset)
+			}
+			arms[i] = arm + ") r" + strconv.Itoa(i)
+		}
+		page = strings.Join(arms, " UNION ALL ") + limit(count, offset)
+	}
 	outer := ""
 	if p.outerSort {
 		outer = " ORDER BY " + p.order
 		args = append(args, p.orderArgs...)
 	}
 	if p.dialect == DialectPostgres {
-		page := "SELECT t.id FROM " + p.table + " t WHERE " + pageWhere + " ORDER BY " + p.order + limit
 		return "SELECT " + p.cols + p.selCols + " FROM (" + page + ") p JOIN " + p.table + " t ON t.id = p.id" + outer, args
 	}
-	page := "SELECT t.* FROM " + p.table + " t WHERE " + pageWhere + " ORDER BY " + p.order + limit
 	return "SELECT " + p.cols + p.selCols + " FROM (" + page + ") t" + outer, args
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -32,8 +33,10 @@ var errStale = errors.New("stale cursor")
 // seekKey is the sort key of q as one SQL expression over text columns that
 // cannot be NULL, and whether it is unique among live rows (so no id
 // tie-break). ok is false for the orders a seek does not serve: those read
-// from the JSON document (NULLs sort first) and the non-text columns
-// (booleans and times bound as parameters would not compare as stored).
+// from the JSON document and the non-text columns (booleans and times
+// bound as parameters would not compare as stored). A key that is not
+// unique may be ” (no value), which sorts after every other value
+// (emptyLastKey): see pageRanges.
 func (c *compiler) seekKey(q bridge.Query) (key string, unique, ok bool) {
 	if q.SortBy == nil {
 		return c.alias + ".id", true, true
@@ -46,10 +49,7 @@ func (c *compiler) seekKey(q bridge.Query) (key string, unique, ok bool) {
 	case "user_name_lower", "id":
 		return c.alias + "." + col.name, true, true
 	case "external_id", "display_name", "status", "dn", "ou_path":
-		x := c.alias + "." + col.name
-		if q.SortBy.Type == bridge.AttrString && !q.SortBy.CaseExact && !col.lower {
-			x = "lower(" + x + ")"
-		}
+		x, _ := c.emptyLastKey(q)
 		return x, false, true
 	}
 	return "", false, false
@@ -68,6 +68,75 @@ func (c *compiler) seekPred(key string, unique, desc bool, cur cursor) string {
 		return key + gt + c.constArg(cur.key)
 	}
 	return key + ge + c.constArg(cur.key) + " AND (" + key + gt + c.constArg(cur.key) + " OR " + c.alias + ".id" + gt + c.constArg(cur.id) + ")"
+}
+
+// pageRange is a part of a page's rows with an order of its own; a page
+// reads its ranges one after the other.
+type pageRange struct {
+	where string
+	args  []any
+	order string
+	// orderArgs are the arguments of order's placeholders.
+	orderArgs []any
+}
+
+// pageRanges splits the rows of where (with its arguments), after cur when
+// cur is not nil, into the ranges that read them in q's order (order, with
+// orderArgs, from orderBy). Most orders are one range. A sort by a text
+// column whose ” means no value (emptyLastKey) puts ” last when
+// ascending and first when descending (RFC 7644 3.4.2.3), which no index
+// on the column holds in that order: so it is read as two ranges the index
+// does serve, the values (key > ”, by key and id) and the rows without
+// one (key = ”, by id), in the order's sequence. A cursor in the second
+// range drops the first; one in the first bounds it and leaves the second
+// whole. No seek then ever reads a range beyond its own: the pages' cost
+// is that of one index range, as for the other orders.
+func pageRanges(d Dialect, kind resourceKind, q bridge.Query, where string, whereArgs []any, order string, orderArgs []any,
+	cur *cursor) []pageRange {
+	kc := &compiler{dialect: d, kind: kind, alias: "t"}
+	key, emptyLast := kc.emptyLastKey(q)
+	if !emptyLast {
+		r := pageRange{where: where, args: slices.Clone(whereArgs), order: order, orderArgs: orderArgs}
+		if cur != nil {
+			key, unique, _ := kc.seekKey(q)
+			r.where += " AND " + kc.seekPred(key, unique, q.SortDescending, *cur)
+			r.args = append(r.args, kc.args...)
+		}
+		return []pageRange{r}
+	}
+	dir, gt := "", " > "
+	if q.SortDescending {
+		dir, gt = " DESC", " < "
+	}
+	// Both orders are column expressions, without placeholders.
+	values := pageRange{where: where, args: slices.Clone(whereArgs), order: key + dir + ", t.id" + dir}
+	empty := pageRange{where: where + " AND " + key + " = ''", args: slices.Clone(whereArgs), order: "t.id" + dir}
+	switch {
+	case cur == nil:
+		// '' is below every other string (in SQLite's and PostgreSQL's
+		// collations alike): a bound the index ranges over.
+		values.where += " AND " + key + " > ''"
+	case cur.key == "":
+		values.where += " AND " + key + " > ''"
+		empty.where += " AND t.id" + gt + kc.constArg(cur.id)
+		empty.args = append(empty.args, kc.args...)
+		if !q.SortDescending {
+			return []pageRange{empty}
+		}
+	default:
+		values.where += " AND " + kc.seekPred(key, false, q.SortDescending, *cur)
+		values.args = append(values.args, kc.args...)
+		if q.SortDescending {
+			// The range's lower end (ascending, the bound at cur.key >
+			// '' excludes '' already).
+			values.where += " AND " + key + " > ''"
+			return []pageRange{values}
+		}
+	}
+	if q.SortDescending {
+		return []pageRange{empty, values}
+	}
+	return []pageRange{values, empty}
 }
 
 // cursor is where a page ended: its last row (at position pos, 1-based) in

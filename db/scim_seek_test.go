@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,12 +16,24 @@ import (
 
 // seekUser is a user whose display name repeats (tie-breaks by id) and
 // whose title is in the JSON document only (a sort a seek does not serve).
+// Every sixth has no display name and every eighth no externalId: they
+// sort last (RFC 7644 3.4.2.3), in a range of their own (pageRanges).
 func seekUser(i int) bridge.User {
 	name := fmt.Sprintf("user%03d", (i*37)%1000)
 	dn := fmt.Sprintf("Person %d", i%7)
-	return bridge.User{ID: uuid.NewString(), ExternalID: fmt.Sprintf("ext-%03d", (i*53)%1000), UserName: name,
-		DisplayName: dn, Active: i%3 != 0, Status: bridge.StatusActive,
-		Attributes: map[string]any{"userName": name, "displayName": dn, "title": fmt.Sprintf("T%d", i%5)}}
+	if i%6 == 5 {
+		dn = ""
+	}
+	ext := fmt.Sprintf("ext-%03d", (i*53)%1000)
+	if i%8 == 7 {
+		ext = ""
+	}
+	attrs := map[string]any{"userName": name, "title": fmt.Sprintf("T%d", i%5)}
+	if dn != "" {
+		attrs["displayName"] = dn
+	}
+	return bridge.User{ID: uuid.NewString(), ExternalID: ext, UserName: name,
+		DisplayName: dn, Active: i%3 != 0, Status: bridge.StatusActive, Attributes: attrs}
 }
 
 // walk reads every page of q, count rows at a time; with cursors, each page
@@ -87,6 +100,8 @@ func TestSCIMSeekEqualsOffset(t *testing.T) {
 		{"users by displayName (ties)", kindUsers, bridge.Query{SortBy: path("displayName", bridge.AttrString, false)}, true},
 		{"users by displayName descending", kindUsers, bridge.Query{SortBy: path("displayName", bridge.AttrString, false), SortDescending: true}, true},
 		{"users by externalId", kindUsers, bridge.Query{SortBy: path("externalId", bridge.AttrString, true)}, true},
+		{"users by externalId descending", kindUsers, bridge.Query{SortBy: path("externalId", bridge.AttrString, true), SortDescending: true}, true},
+		{"active users by displayName descending", kindUsers, bridge.Query{Filter: active, SortBy: path("displayName", bridge.AttrString, false), SortDescending: true}, true},
 		{"active users by displayName", kindUsers, bridge.Query{Filter: active, SortBy: path("displayName", bridge.AttrString, false)}, true},
 		{"active users by id", kindUsers, bridge.Query{Filter: active}, true},
 		{"users by title (JSON)", kindUsers, bridge.Query{SortBy: path("title", bridge.AttrString, false)}, false},
@@ -275,4 +290,72 @@ func TestSCIMCursorTokens(t *testing.T) {
 			t.Errorf("%q accepted", tok)
 		}
 	}
+}
+
+// TestSCIMSortMissingLast: a sort by a column-backed attribute puts the
+// resources without a value (”) last when ascending and first when
+// descending (RFC 7644 3.4.2.3), on every read: one page, OFFSET pages,
+// index-page cursors and RFC 9865 cursors.
+func TestSCIMSortMissingLast(t *testing.T) {
+	cases := []struct {
+		name string
+		path bridge.AttrPath
+		key  func(bridge.User) string
+	}{
+		{"displayName", bridge.AttrPath{Name: "displayName", Type: bridge.AttrString}, func(u bridge.User) string { return strings.ToLower(u.DisplayName) }},
+		{"externalId", bridge.AttrPath{Name: "externalId", Type: bridge.AttrString, CaseExact: true}, func(u bridge.User) string { return u.ExternalID }},
+	}
+	onBothStores(t, func(t *testing.T, s *Store) {
+		var users []bridge.User
+		for i := range 50 {
+			users = append(users, seekUser(i))
+		}
+		mustApply(t, s, bridge.Changes{Users: users})
+		byID := map[string]bridge.User{}
+		for _, u := range users {
+			byID[u.ID] = u
+		}
+		for _, c := range cases {
+			for _, desc := range []bool{false, true} {
+				t.Run(fmt.Sprintf("%s/descending=%v", c.name, desc), func(t *testing.T) {
+					var want []string
+					for _, u := range users {
+						want = append(want, c.key(u))
+					}
+					slices.SortFunc(want, func(a, b string) int {
+						if (a == "") != (b == "") {
+							if a == "" {
+								return 1
+							}
+							return -1
+						}
+						return strings.Compare(a, b)
+					})
+					if desc {
+						slices.Reverse(want)
+					}
+					keys := func(ids []string) []string {
+						out := make([]string, len(ids))
+						for i, id := range ids {
+							out[i] = c.key(byID[id])
+						}
+						return out
+					}
+					p := c.path
+					q := bridge.Query{SortBy: &p, SortDescending: desc}
+					one, _ := walk(t, s, kindUsers, q, 1000, false)
+					if got := keys(one); !slices.Equal(got, want) {
+						t.Fatalf("one page:\n%q\nwant\n%q", got, want)
+					}
+					for _, count := range []int{1, 4, 9} {
+						paged, _ := walk(t, s, kindUsers, q, count, true)
+						after, _ := walkAfter(t, s, bridge.DefaultAccount, kindUsers, q, count, nil)
+						if !slices.Equal(paged, one) || !slices.Equal(after, one) {
+							t.Fatalf("count %d: pages differ from one read:\n%v\n%v\n%v", count, paged, after, one)
+						}
+					}
+				})
+			}
+		}
+	})
 }
