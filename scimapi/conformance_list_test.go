@@ -108,7 +108,20 @@ func confLists(c *confRun) []conf {
 			func(t *testing.T, r resp, c *confRun) { wantEq(t, "first", userNames(r)[0], "alice@example.com") }),
 		list("sortBy names attributes in any case", "sortBy=USERNAME&sortOrder=descending&attributes=userName&count=1", 200, "",
 			func(t *testing.T, r resp, c *confRun) { wantEq(t, "first", userNames(r)[0], "upper.case@example.com") }),
+		list("sortBy a column-backed attribute (displayName) sorts resources without a value last when ascending",
+			"sortBy=displayName&attributes=displayName&count=20", 200, "", missingOrder("displayName", true)),
+		list("sortBy displayName sorts resources without a value first when descending",
+			"sortBy=displayName&sortOrder=descending&attributes=displayName&count=20", 200, "", missingOrder("displayName", false)),
+		list("sortBy externalId sorts resources without a value last when ascending",
+			"sortBy=externalId&attributes=externalId&count=20", 200, "", missingOrder("externalId", true)),
+		list("sortBy externalId sorts resources without a value first when descending",
+			"sortBy=externalId&sortOrder=descending&attributes=externalId&count=20", 200, "", missingOrder("externalId", false)),
+		list("cursor pages sorted by displayName put resources without a value last", "sortBy=displayName&attributes=displayName&count=20&cursor=",
+			200, "", missingOrder("displayName", true)),
+		list("a later startIndex page sorted by displayName puts resources without a value last", "sortBy=displayName&attributes=displayName&startIndex=3&count=20",
+			200, "", missingOrder("displayName", true)),
 		list("sortBy a complex attribute is 400 invalidPath", "sortBy=name", 400, "invalidPath", nil),
+		list("sortBy a User's groups is not supported: 400 invalidValue", "sortBy=groups.display", 400, "invalidValue", nil),
 		{name: "POST /Users/.search takes a SearchRequest", method: "POST", path: "/Users/.search", status: 200,
 			body: `{"schemas":["` + schemaSearchRequest + `"],"filter":"userName sw \"alice\"","attributes":["userName"],"startIndex":1,"count":5}`,
 			check: func(t *testing.T, r resp, c *confRun) {
@@ -124,6 +137,25 @@ func confLists(c *confRun) []conf {
 				wantList(t, r, -1)
 				wantNoKeys(t, "resource", resources(r)[0], "groups", "members")
 			}},
+		{name: "POST .search takes the SearchRequest URN in any case (URNs are case-insensitive)", method: "POST", path: "/Users/.search", status: 200,
+			body: `{"schemas":["` + strings.ToUpper(schemaSearchRequest) + `"],"filter":"userName sw \"alice\"","attributes":["userName"]}`,
+			check: listShape(1)},
+		{name: "POST .search takes attributes as one comma-separated string", method: "POST", path: "/Users/.search", status: 200,
+			body: `{"schemas":["` + schemaSearchRequest + `"],"filter":"userName sw \"alice\"","attributes":"userName, active"}`,
+			check: func(t *testing.T, r resp, c *confRun) {
+				wantList(t, r, 1)
+				wantKeys(t, "user", resources(r)[0], "id", "userName", "active")
+				wantNoKeys(t, "user", resources(r)[0], "emails", "meta")
+			}},
+		{name: "POST .search takes excludedAttributes as one comma-separated string", method: "POST", path: "/Users/.search", status: 200,
+			body: `{"schemas":["` + schemaSearchRequest + `"],"filter":"userName sw \"alice\"","excludedAttributes":"emails,meta"}`,
+			check: func(t *testing.T, r resp, c *confRun) {
+				wantList(t, r, 1)
+				wantKeys(t, "user", resources(r)[0], "id", "userName")
+				wantNoKeys(t, "user", resources(r)[0], "emails", "meta")
+			}},
+		{name: "POST .search with attributes neither a string nor strings is 400 invalidSyntax", method: "POST", path: "/Users/.search", status: 400,
+			scimType: "invalidSyntax", body: `{"schemas":["` + schemaSearchRequest + `"],"attributes":7}`},
 		{name: "POST .search with another schema is 400 invalidSyntax", method: "POST", path: "/Users/.search", status: 400, scimType: "invalidSyntax",
 			body: `{"schemas":["` + schemaPatchOp + `"]}`},
 		{name: "GET / lists both types", method: "GET", path: "/?count=0", status: 200, check: listShape(13)},
@@ -192,4 +224,27 @@ func noMail(names []string) bool {
 		}
 	}
 	return len(names) == 4
+}
+
+// missingOrder checks that the resources of a list without attr come after
+// those with it (last true) or before them, and that there are both.
+func missingOrder(attr string, last bool) func(t *testing.T, r resp, c *confRun) {
+	return func(t *testing.T, r resp, c *confRun) {
+		t.Helper()
+		var has []bool
+		seen := map[bool]bool{}
+		for _, m := range resources(r) {
+			v, _ := m[attr].(string)
+			has = append(has, v != "")
+			seen[v != ""] = true
+		}
+		if !seen[true] || !seen[false] {
+			t.Fatalf("the page needs resources with and without %s: %s", attr, r.Body.String())
+		}
+		for i := 1; i < len(has); i++ {
+			if has[i] != has[i-1] && has[i] == last {
+				t.Fatalf("resources without %s are not all %s: %v", attr, map[bool]string{true: "last", false: "first"}[last], has)
+			}
+		}
+	}
 }

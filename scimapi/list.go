@@ -63,8 +63,8 @@ func paramsFromSearch(r *http.Request) (listParams, error) {
 	b, _ := json.Marshal(body)
 	var sr struct {
 		Schemas            []string `json:"schemas"`
-		Attributes         []string `json:"attributes"`
-		ExcludedAttributes []string `json:"excludedAttributes"`
+		Attributes         attrList `json:"attributes"`
+		ExcludedAttributes attrList `json:"excludedAttributes"`
 		Filter             string   `json:"filter"`
 		SortBy             string   `json:"sortBy"`
 		SortOrder          string   `json:"sortOrder"`
@@ -77,7 +77,8 @@ func paramsFromSearch(r *http.Request) (listParams, error) {
 	}
 	ok := false
 	for _, s := range sr.Schemas {
-		ok = ok || s == schemaSearchRequest
+		// URNs compare without regard to case (RFC 8141 3.1).
+		ok = ok || strings.EqualFold(s, schemaSearchRequest)
 	}
 	if !ok {
 		return listParams{}, badRequest(scimerrors.ScimTypeInvalidSyntax, "schemas must be [%q].", schemaSearchRequest)
@@ -94,6 +95,25 @@ func paramsFromSearch(r *http.Request) (listParams, error) {
 		p.count, p.countSet = *sr.Count, true
 	}
 	return p, nil
+}
+
+// attrList is the attributes or excludedAttributes of a SearchRequest: RFC
+// 7644 3.4.3 makes it an array of strings, and clients also send one
+// string, comma-separated as in the query string (3.9); both are taken.
+type attrList []string
+
+func (l *attrList) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*l = []string{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return err
+	}
+	*l = many
+	return nil
 }
 
 // query builds the bridge.Query and projection of p for rt.
@@ -114,6 +134,15 @@ func (p listParams) query(rt *resourceType) (bridge.Query, projection, error) {
 		if r.top.typ == bridge.AttrComplex && r.sub == nil && !r.top.multi {
 			return q, projection{}, badRequest(scimerrors.ScimTypeInvalidPath, "sortBy must name a simple attribute, such as name.familyName.")
 		}
+		if inMemberships(rt, r) {
+			// RFC 7644 3.4.2.3 would sort by each resource's first value,
+			// which no index holds: every page would read every row's
+			// memberships. RFC 7644 3.12 has no scimType for an
+			// unsupported sort; invalidValue is the sortBy value's
+			// (invalidFilter is for filters).
+			return q, projection{}, badRequest(scimerrors.ScimTypeInvalidValue,
+				"Sorting by %s is not supported: sort by another attribute, such as %s.", r.top.name, sortHint(rt))
+		}
 		bp := r.bridgePath()
 		q.SortBy = &bp
 	}
@@ -130,6 +159,23 @@ func (p listParams) query(rt *resourceType) (bridge.Query, projection, error) {
 	}
 	q.WithMembers = rt == groupType && proj.wants("members")
 	return q, proj, nil
+}
+
+// inMemberships reports whether r is a Group's members or a User's groups
+// (or one of their sub-attributes), which live in group memberships rather
+// than in the resource's row.
+func inMemberships(rt *resourceType, r resolved) bool {
+	if r.urn != "" || r.top == nil {
+		return false
+	}
+	return rt == groupType && r.top.name == "members" || rt == userType && r.top.name == "groups"
+}
+
+func sortHint(rt *resourceType) string {
+	if rt == groupType {
+		return "displayName"
+	}
+	return "userName"
 }
 
 func (s *server) list(w http.ResponseWriter, r *http.Request, rt *resourceType) {
