@@ -75,14 +75,18 @@ func confDiscovery(c *confRun) []conf {
 					}
 				}
 			}},
-		{name: "Schemas/Group defines members with value, $ref and type", method: "GET", path: "/Schemas/" + groupURN, status: 200,
+		{name: "Schemas/Group defines members with value, $ref and type, and display as never returned (it is not kept)", method: "GET", path: "/Schemas/" + groupURN, status: 200,
 			check: func(t *testing.T, r resp, c *confRun) {
 				checkAttrDefs(t, "", r.get("attributes"))
 				found := map[string]bool{}
 				for _, a := range r.get("attributes").([]any) {
 					if m := a.(map[string]any); m["name"] == "members" {
 						for _, s := range m["subAttributes"].([]any) {
-							found[s.(map[string]any)["name"].(string)] = true
+							sub := s.(map[string]any)
+							found[sub["name"].(string)] = true
+							if sub["name"] == "display" {
+								wantEq(t, "members.display returned", sub["returned"], "never")
+							}
 						}
 					}
 				}
@@ -94,6 +98,15 @@ func confDiscovery(c *confRun) []conf {
 			}},
 		{name: "Schemas/enterprise extension defines manager", method: "GET", path: "/Schemas/" + bridge.SchemaEnterpriseUser, status: 200,
 			check: func(t *testing.T, r resp, c *confRun) { checkAttrDefs(t, "", r.get("attributes")) }},
+		{name: "Schemas/scimbridge Group extension gives booleans a uniqueness", method: "GET", path: "/Schemas/" + bridge.SchemaBridgeGroup, status: 200,
+			check: func(t *testing.T, r resp, c *confRun) {
+				checkAttrDefs(t, "", r.get("attributes"))
+				for _, a := range r.get("attributes").([]any) {
+					if m := a.(map[string]any); m["name"] == "protected" {
+						wantEq(t, "protected uniqueness", m["uniqueness"], "none")
+					}
+				}
+			}},
 		{name: "Schemas/{urn} ignores the case of the URN", method: "GET", path: "/Schemas/" + strings.ToUpper(userURN), status: 200},
 		{name: "Schemas/unknown URN is 404", method: "GET", path: "/Schemas/urn:ietf:params:scim:schemas:core:2.0:Printer", status: 404},
 	}
@@ -101,8 +114,8 @@ func confDiscovery(c *confRun) []conf {
 
 // checkAttrDefs checks RFC 7643 7's characteristics on attribute
 // definitions: every one names its type, multiValued, required,
-// mutability and returned; strings and references say caseExact and
-// uniqueness, references list referenceTypes, complex ones have
+// mutability, returned and uniqueness (booleans and complex ones too);
+// strings and references say caseExact, references list referenceTypes, complex ones have
 // subAttributes (checked the same way).
 func checkAttrDefs(t *testing.T, parent string, v any) {
 	t.Helper()
@@ -114,10 +127,15 @@ func checkAttrDefs(t *testing.T, parent string, v any) {
 	for _, x := range list {
 		a := x.(map[string]any)
 		name := parent + "." + a["name"].(string)
-		wantKeys(t, name, a, "name", "type", "multiValued", "required", "mutability", "returned", "description")
+		wantKeys(t, name, a, "name", "type", "multiValued", "required", "mutability", "returned", "description", "uniqueness")
 		switch a["type"] {
 		case "string", "reference", "binary":
-			wantKeys(t, name, a, "caseExact", "uniqueness")
+			wantKeys(t, name, a, "caseExact")
+		}
+		switch a["uniqueness"] {
+		case "none", "server", "global":
+		default:
+			t.Errorf("%s: uniqueness %v", name, a["uniqueness"])
 		}
 		if a["type"] == "reference" {
 			if rts, _ := a["referenceTypes"].([]any); len(rts) == 0 {

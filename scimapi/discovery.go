@@ -53,8 +53,25 @@ func (s *server) allSchemas() []schema.Schema {
 
 func (s *server) schemaDoc(r *http.Request, sc schema.Schema) map[string]any {
 	m := sc.ToMap()
+	if attrs, ok := m["attributes"].([]map[string]any); ok {
+		completeAttrDefs(attrs)
+	}
 	m["meta"] = map[string]any{"resourceType": "Schema", "location": s.base(r) + "/Schemas/" + sc.ID}
 	return m
+}
+
+// completeAttrDefs gives every attribute definition a uniqueness (RFC
+// 7643 7 lists it for every attribute, "none" by default): elimity leaves
+// it out of booleans and complex attributes.
+func completeAttrDefs(attrs []map[string]any) {
+	for _, a := range attrs {
+		if _, ok := a["uniqueness"]; !ok {
+			a["uniqueness"] = "none"
+		}
+		if subs, ok := a["subAttributes"].([]map[string]any); ok {
+			completeAttrDefs(subs)
+		}
+	}
 }
 
 func (s *server) schemas(w http.ResponseWriter, r *http.Request) {

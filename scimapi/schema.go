@@ -126,6 +126,37 @@ func userSchema() schema.Schema {
 	return s
 }
 
+// groupSchema is elimity's core Group with members.display returned
+// "never": a member's display is taken on input and not kept (members are
+// rows of ids in group_members, read without their resources, so a
+// group of 5,000 members reads one index range), so it is never returned;
+// the member's own displayName or userName is at its $ref.
+func groupSchema() schema.Schema {
+	s := schema.CoreGroupSchema()
+	imm := schema.AttributeMutabilityImmutable()
+	for i, a := range s.Attributes {
+		if a.Name() != "members" {
+			continue
+		}
+		s.Attributes[i] = schema.ComplexCoreAttribute(schema.ComplexParams{
+			Name: "members", MultiValued: true, Description: optional.NewString("A list of members of the Group."),
+			SubAttributes: []schema.SimpleParams{
+				schema.SimpleStringParams(schema.StringParams{Name: "value", Mutability: imm,
+					Description: optional.NewString("Identifier of the member of this Group.")}),
+				schema.SimpleReferenceParams(schema.ReferenceParams{Name: "$ref", Mutability: imm,
+					ReferenceTypes: []schema.AttributeReferenceType{"User", "Group"},
+					Description:    optional.NewString("The URI corresponding to a SCIM resource that is a member of this Group.")}),
+				schema.SimpleStringParams(schema.StringParams{Name: "type", Mutability: imm, CanonicalValues: []string{"User", "Group"},
+					Description: optional.NewString("A label indicating the type of resource, e.g., 'User' or 'Group'.")}),
+				schema.SimpleStringParams(schema.StringParams{Name: "display", Mutability: imm, Returned: schema.AttributeReturnedNever(),
+					Description: optional.NewString("A human-readable name for the group member. Accepted and not kept, so never returned: " +
+						"the member's displayName or userName is at its $ref.")}),
+			},
+		})
+	}
+	return s
+}
+
 // bridgeSchema is the scimbridge extension: the AD facts of a resource,
 // all read-only, and for users extensionAttribute1..15, which custom
 // mappings fill and local resources may set.
@@ -180,7 +211,7 @@ func init() {
 	userType = &resourceType{name: "User", endpoint: "/Users", core: convertSchema(userSchema()),
 		exts:   []*schemaDef{convertSchema(schema.ExtensionEnterpriseUser()), convertSchema(bridgeSchema(bridge.SchemaBridgeUser, "User", true))},
 		common: commonAttrs}
-	groupType = &resourceType{name: "Group", endpoint: "/Groups", core: convertSchema(schema.CoreGroupSchema()),
+	groupType = &resourceType{name: "Group", endpoint: "/Groups", core: convertSchema(groupSchema()),
 		exts: []*schemaDef{convertSchema(bridgeSchema(bridge.SchemaBridgeGroup, "Group", false))}, common: commonAttrs}
 	// A member's value and type are written by clients (immutable in the
 	// RFC means "set once", which add/remove of whole members respects).
