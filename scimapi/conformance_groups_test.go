@@ -32,10 +32,15 @@ func confGroups(c *confRun) []conf {
 				wantEq(t, "members.0.value", r.str("members.0.value"), c.f.alice.ID)
 				wantEq(t, "members.0.type", r.str("members.0.type"), "User")
 				wantEq(t, "members.0.$ref", r.str("members.0.$ref"), "https://scim.example.com/scim/v2/Users/"+c.f.alice.ID)
+				// display is taken and not kept: /Schemas says returned "never".
+				wantNoKeys(t, "members.0", r.get("members.0").(map[string]any), "display")
 			}},
 		{name: "POST /Groups with a displayName in use is accepted (displayName is not unique)", method: "POST", path: "/Groups", status: 201,
 			body: `{"schemas":["` + groupURN + `"],"displayName":"Conformance Group"}`,
 			check: func(t *testing.T, r resp, c *confRun) { c.set("group2", r.str("id")) }},
+		{name: "PATCH remove members[...] with a malformed filter is 400 invalidFilter", method: "PATCH", path: "/Groups/{group}", status: 400,
+			scimType: "invalidFilter", body: patchOps(`[{"op":"remove","path":"members[value eq]"}]`)},
+		{name: "sortBy members is not supported: 400 invalidValue", method: "GET", path: "/Groups?sortBy=members", status: 400, scimType: "invalidValue"},
 		{name: "GET /Groups filtered by displayName (Entra ID's lookup)", method: "GET", status: 200,
 			path: "/Groups?excludedAttributes=members&filter=" + c.q(`displayName eq "conformance group"`), check: listShape(2)},
 		{name: "excludedAttributes=members leaves the members out", method: "GET", path: "/Groups/{group}?excludedAttributes=members", status: 200,

@@ -237,17 +237,19 @@ func applyOne(rt *resourceType, doc map[string]any, op, path string, value any, 
 		if !r.top.multi {
 			return badRequest(scimerrors.ScimTypeInvalidPath, "%s is not multi-valued.", name)
 		}
-		// A bad value filter makes the path malformed (RFC 7644 figure 7
-		// includes valFilter in PATH): invalidPath.
+		// The path's shape is sound (attr[...] on a multi-valued
+		// attribute); a bad filter inside it is invalidFilter, as RFC 7644
+		// 3.5.2 (table 9's PATCH errors) and 3.12 list for a PATCH path
+		// filter. A malformed path is invalidPath.
 		expr, err := filter.ParseFilter([]byte(filterText))
 		if err != nil {
-			return badRequest(scimerrors.ScimTypeInvalidPath, "Invalid value filter in %q.", path)
+			return badRequest(scimerrors.ScimTypeInvalidFilter, "Invalid value filter in %q.", path)
 		}
 		parent := r
 		parent.sub = nil
 		f, err := convertExpr(rt, expr, &parent)
 		if err != nil {
-			return badRequest(scimerrors.ScimTypeInvalidPath, "Invalid value filter in %q: %s.", path, err)
+			return badRequest(scimerrors.ScimTypeInvalidFilter, "Invalid value filter in %q: %s.", path, err)
 		}
 		return applyFiltered(c, r, op, f, value, path)
 	}

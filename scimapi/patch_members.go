@@ -96,12 +96,13 @@ func (p *memberPatch) resolve(list []any, mustExist bool) ([]bridge.Member, erro
 func (p *memberPatch) filterIDs(text string) ([]string, error) {
 	expr, err := filter.ParseFilter([]byte(text))
 	if err != nil {
-		return nil, badRequest(scimerrors.ScimTypeInvalidPath, "Invalid members filter.")
+		// As for other value filters (applyOne): invalidFilter.
+		return nil, badRequest(scimerrors.ScimTypeInvalidFilter, "Invalid members filter.")
 	}
 	top := groupType.core.attr("members")
 	f, err := convertExpr(groupType, expr, &resolved{schema: groupType.core, top: top})
 	if err != nil {
-		return nil, badRequest(scimerrors.ScimTypeInvalidPath, "Invalid members filter: %s.", err)
+		return nil, badRequest(scimerrors.ScimTypeInvalidFilter, "Invalid members filter: %s.", err)
 	}
 	if ids, ok := valueEqIDs(f); ok {
 		return ids, nil

@@ -219,7 +219,12 @@ func TestWriteRules(t *testing.T) {
 			{"patch no target", "PATCH", patchBody(op("replace", `emails[type eq "other"].value`, "x")), nil, 400, "noTarget"},
 			{"patch remove no target", "PATCH", patchBody(op("remove", `emails[value eq "zzz"]`, nil)), nil, 400, "noTarget"},
 			{"patch bad path", "PATCH", patchBody(op("replace", "nosuch", "x")), nil, 400, "invalidPath"},
-			{"patch bad filter", "PATCH", patchBody(op("replace", `emails[type eq].value`, "x")), nil, 400, "invalidPath"},
+			// A bad filter in a well-formed path is invalidFilter (RFC
+			// 7644 3.5.2, 3.12); a malformed path is invalidPath.
+			{"patch bad filter", "PATCH", patchBody(op("replace", `emails[type eq].value`, "x")), nil, 400, "invalidFilter"},
+			{"patch filter on an unknown sub-attribute", "PATCH", patchBody(op("replace", `emails[colour eq "red"].value`, "x")), nil, 400, "invalidFilter"},
+			{"patch unbalanced brackets", "PATCH", patchBody(op("replace", `emails[type eq "work".value`, "x")), nil, 400, "invalidPath"},
+			{"patch filter on a single-valued attribute", "PATCH", patchBody(op("replace", `userName[value eq "x"]`, "x")), nil, 400, "invalidPath"},
 			{"patch remove required", "PATCH", patchBody(op("remove", "userName", nil)), nil, 400, "mutability"},
 			{"patch read-only", "PATCH", patchBody(op("replace", "id", "x")), nil, 400, "mutability"},
 			{"patch read-only ext", "PATCH", patchBody(op("replace", bridge.SchemaBridgeUser+":dn", "x")), nil, 400, "mutability"},
