@@ -77,12 +77,14 @@ func (s *Store) query(ctx context.Context, kind resourceKind, table, account str
 	whereArgs := append([]any(nil), c.args...)
 	offset := max(q.StartIndex-1, 0)
 	if q.Count > 0 {
-		order, err := c.orderBy(q)
+		oc := &compiler{dialect: s.dialect, kind: kind, alias: "t"}
+		order, err := oc.orderBy(q)
 		if err != nil {
 			return 0, err
 		}
-		args := append(c.args, q.Count, offset)
-		sql := "SELECT t.* FROM " + table + " t WHERE " + where + " ORDER BY " + order + " LIMIT ? OFFSET ?"
+		// In the ranges an index serves (pageRanges), sorted again.
+		ps := pageSQL{dialect: s.dialect, table: table, cols: "t.*", order: order, orderArgs: oc.args, outerSort: true}
+		sql, args := ps.build(pageRanges(s.dialect, kind, q, where, whereArgs, order, oc.args, nil), q.Count, offset, true)
 		if err := s.read.WithContext(ctx).Raw(sql, args...).Scan(dest).Error; err != nil {
 			return 0, err
 		}
