@@ -61,10 +61,9 @@ func upsert(table string, cols []string) clause.OnConflict {
 	}
 }
 
-var (
-	userUpsert  = upsert("users", userUpdateColumns)
-	groupUpsert = upsert("groups", groupUpdateColumns)
-)
+// groupUpsert writes groups on SQLite; users there and both on PostgreSQL
+// go through apply_sqlite.go and apply_postgres.go, with the same clause.
+var groupUpsert = upsert("groups", groupUpdateColumns)
 
 // Apply writes one batch of a plan in a single transaction, in this order:
 // users, groups, memberships, deletions, events. Any failure rolls the
@@ -135,8 +134,7 @@ func (s *Store) upsertUsers(tx *gorm.DB, account string, users []bridge.User) er
 		if s.dialect == DialectSQLite {
 			n, err = sqliteUpsertUsers(tx, rows)
 		} else {
-			res := tx.Clauses(userUpsert).Create(&rows)
-			n, err = res.RowsAffected, res.Error
+			n, err = pgUpsertUsers(tx, account, rows) // apply_postgres.go
 		}
 		if err != nil {
 			return fmt.Errorf("upsert users: %w", err)
@@ -162,11 +160,18 @@ func upsertGroups(tx *gorm.DB, account string, groups []bridge.Group, per int) e
 			}
 			rows = append(rows, r)
 		}
-		res := tx.Clauses(groupUpsert).Create(&rows)
-		if res.Error != nil {
-			return fmt.Errorf("upsert groups: %w", res.Error)
+		var n int64
+		var err error
+		if tx.Dialector.Name() == "postgres" {
+			n, err = pgUpsertGroups(tx, account, rows) // apply_postgres.go
+		} else {
+			res := tx.Clauses(groupUpsert).Create(&rows)
+			n, err = res.RowsAffected, res.Error
 		}
-		if res.RowsAffected != int64(len(rows)) {
+		if err != nil {
+			return fmt.Errorf("upsert groups: %w", err)
+		}
+		if n != int64(len(rows)) {
 			return fmt.Errorf("upsert groups: an id belongs to another account: %w", bridge.ErrConflict)
 		}
 	}
@@ -290,7 +295,7 @@ func (s *Store) insertEvents(tx *gorm.DB, account string, events []bridge.RunEve
 		if s.dialect == DialectSQLite {
 			err = sqliteInsertEvents(tx, rows)
 		} else {
-			err = tx.Create(&rows).Error
+			err = pgInsertEvents(tx, account, rows) // apply_postgres.go
 		}
 		if err != nil {
 			return fmt.Errorf("insert run events: %w", err)

@@ -30,6 +30,12 @@ func insertLiveMembers(tx *gorm.DB, account string, rows []memberRow) error {
 		slices.SortFunc(rows, compareMemberRows)
 	}
 	pg := tx.Dialector.Name() == "postgres"
+	if pg && len(rows) > 0 {
+		// The foreign-key check of every row reads groups (apply_postgres_stats.go).
+		if err := pgAnalyzeUnknown(tx, "groups"); err != nil {
+			return fmt.Errorf("insert members: %w", err)
+		}
+	}
 	for start := 0; start < len(rows); {
 		end := start + 1
 		for end < len(rows) && end-start < memberIDsPerStatement &&
