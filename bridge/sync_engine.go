@@ -94,7 +94,9 @@ func (e *Engine) Run(ctx context.Context, opt RunOptions) (Run, error) {
 		log: e.logger().With("account", opt.Account, "run", run.ID),
 	}
 	s.log.Info("sync run started", "trigger", trigger, "dryRun", opt.DryRun)
+	restoreGC := tightenGC() // gc_headroom.go
 	s.execute(ctx)
+	restoreGC()
 	done := e.now()
 	run.FinishedAt = &done
 	if err := e.recordEnd(context.WithoutCancel(ctx), run, s.log); err != nil {
