@@ -1,43 +1,57 @@
 package bridge
 
 import (
+	"math"
 	"runtime/debug"
 	"testing"
 )
 
-func TestTightenGC(t *testing.T) {
-	orig := debug.SetGCPercent(100)
-	defer debug.SetGCPercent(orig)
-	current := func() int {
-		v := debug.SetGCPercent(-1)
-		debug.SetGCPercent(v)
-		return v
-	}
+func TestRunMemoryLimit(t *testing.T) {
 	tests := []struct {
-		name          string
-		before        int
-		during, after int
+		live uint64
+		want int64
 	}{
-		{"default is lowered for the run", 100, runGCPercent, 100},
-		{"a lower setting is kept", 20, 20, 20},
-		{"GC off stays off", -1, -1, -1},
+		{0, runMemoryBase},
+		{80 << 20, runMemoryBase}, // 100,000 users: the base holds
+		{runMemoryBase * 2 / 3, runMemoryBase},
+		{160 << 20, 240 << 20}, // 200,000 users: half again the live heap
+		{1 << 30, 3 << 29},
+	}
+	for _, tt := range tests {
+		if got := runMemoryLimit(tt.live); got != tt.want {
+			t.Errorf("runMemoryLimit(%d MiB) = %d MiB, want %d MiB", tt.live>>20, got>>20, tt.want>>20)
+		}
+	}
+}
+
+func TestTightenGC(t *testing.T) {
+	orig := debug.SetMemoryLimit(math.MaxInt64)
+	defer debug.SetMemoryLimit(orig)
+	current := func() int64 { return debug.SetMemoryLimit(-1) }
+	tests := []struct {
+		name   string
+		before int64
+		during int64
+	}{
+		{"no limit: the run's while runs go", math.MaxInt64, runMemoryBase},
+		{"an operator's GOMEMLIMIT is kept", 1 << 30, 1 << 30},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			debug.SetGCPercent(tt.before)
+			debug.SetMemoryLimit(tt.before)
 			a := tightenGC()
 			b := tightenGC() // a second account's run overlapping the first
 			if got := current(); got != tt.during {
-				t.Errorf("during two runs: GOGC %d, want %d", got, tt.during)
+				t.Errorf("during two runs: limit %d, want %d", got, tt.during)
 			}
 			a()
 			a() // restoring twice counts once
 			if got := current(); got != tt.during {
-				t.Errorf("after the first run ended: GOGC %d, want %d", got, tt.during)
+				t.Errorf("after the first run ended: limit %d, want %d", got, tt.during)
 			}
 			b()
-			if got := current(); got != tt.after {
-				t.Errorf("after both runs: GOGC %d, want %d", got, tt.after)
+			if got := current(); got != tt.before {
+				t.Errorf("after both runs: limit %d, want %d", got, tt.before)
 			}
 		})
 	}
