@@ -35,10 +35,14 @@ func readFull(ctx context.Context, dir Directory, scope Scope, withOUs bool, b *
 			if !b.index(e) || kind == EntryOU {
 				return nil
 			}
-			if err := sp.add(e); err != nil {
+			// A user planned the moment it is read needs no second pass.
+			if now, err := b.streamUser(e); now || err != nil {
+				if now {
+					b.users[len(b.users)-1].unspilled = true
+				}
 				return err
 			}
-			return b.streamUser(e)
+			return sp.add(e)
 		})
 		if err == nil {
 			err = ctx.Err()

@@ -47,15 +47,16 @@ type planBuilder struct {
 
 // userRec is what the builder keeps of a user between index and emit.
 type userRec struct {
-	id       string
-	guid     string
-	userName string
-	key      string // normalized DN
-	parent   string // normalized parent DN (a substring of key when plain)
-	errMsg   string
-	stored   bool // stored as a user (b.state finds it)
-	deferred bool
-	streamed bool // planned during the read (plan_stream.go)
+	id        string
+	guid      string
+	userName  string
+	key       string // normalized DN
+	parent    string // normalized parent DN (a substring of key when plain)
+	errMsg    string
+	stored    bool // stored as a user (b.state finds it)
+	deferred  bool
+	streamed  bool // planned during the read (plan_stream.go)
+	unspilled bool // planned as it was read, so its entry is not in the spill
 }
 
 // st is the user's stored state, nil when new.
@@ -374,10 +375,13 @@ func (b *planBuilder) emit(src entrySource, sink func(PlanItem) error) error {
 	b.ouMembers = nil
 	i := 0
 	err := src.each(EntryUser, func(e Entry) error {
+		for b.users[i].unspilled {
+			i++
+		}
 		p := b.users[i]
 		i++
 		if p.streamed {
-			return nil
+			return nil // planned later in the read, when its manager came
 		}
 		return sink(b.userItem(e, p))
 	})

@@ -67,39 +67,41 @@ func (b *planBuilder) startStream(put func(PlanItem) error) {
 
 // streamUser plans the user index just recorded (the last of b.users),
 // or makes it wait for its manager, then plans the users that waited for
-// this one. It is a no-op unless the read streams.
-func (b *planBuilder) streamUser(e Entry) error {
+// this one. now says the user itself was planned, so its entry need not
+// be spilled for the pass after the read. It is a no-op unless the read
+// streams.
+func (b *planBuilder) streamUser(e Entry) (now bool, err error) {
 	s := b.stream
 	if s == nil || e.Kind != EntryUser || len(b.users) == 0 {
-		return nil
+		return false, nil
 	}
 	idx := len(b.users) - 1
 	p := &b.users[idx]
 	if p.guid == "" || p.guid != e.GUID {
-		return nil // not indexed as a user (no objectGUID): an error item after the read
+		return false, nil // not indexed as a user (no objectGUID): an error item after the read
 	}
 	if p.userName == "" {
 		b.unref(p)
-		return nil
+		return false, nil
 	}
 	name := strings.ToLower(p.userName)
 	if s.taken[name] {
 		// A clash: finish words the error; nothing may point at the loser.
 		b.unref(p)
-		return nil
+		return false, nil
 	}
 	s.taken[name] = true
 	if mgr := e.Get("manager"); mgr != "" {
 		if _, ok := b.refs[NormalizeDN(mgr)]; !ok {
 			key := NormalizeDN(mgr)
 			s.waiting[key] = append(s.waiting[key], waitingUser{e: e, idx: idx})
-			return b.releaseWaiting(p.key)
+			return false, b.releaseWaiting(p.key)
 		}
 	}
 	if err := b.planStreamed(e, idx); err != nil {
-		return err
+		return false, err
 	}
-	return b.releaseWaiting(p.key)
+	return true, b.releaseWaiting(p.key)
 }
 
 // releaseWaiting plans the users that waited for the user at key.
