@@ -136,14 +136,22 @@ func TestAdsimStreamedFirstSyncReadFailure(t *testing.T) {
 			t.Errorf("failed first run: %d users, %d groups stored; report %s", len(s.users), len(s.groups), r.Summary())
 		}
 
-		e.engine.Open = ldapsync.Open
-		e.mustSucceed(bridge.RunOptions{Account: acct})
-		e.configure("clean", ad.settings())
-		e.mustSucceed(bridge.RunOptions{Account: "clean"})
-		if d := diffContent(e.content(acct), e.content("clean")); len(d) > 0 {
-			t.Errorf("after a failed first run and a complete one, the store differs from a clean sync:\n%s", strings.Join(d, "\n"))
-		}
+		e.completesLikeACleanSync(acct, ad.settings())
 	})
+}
+
+// completesLikeACleanSync runs acct's next sync, as it comes after an
+// interrupted first one, and checks that the store then holds what one
+// clean sync of the same directory into a new account leaves.
+func (e *env) completesLikeACleanSync(acct string, settings bridge.Settings) {
+	e.t.Helper()
+	e.engine.Open = ldapsync.Open
+	e.mustSucceed(bridge.RunOptions{Account: acct})
+	e.configure("clean", settings)
+	e.mustSucceed(bridge.RunOptions{Account: "clean"})
+	if d := diffContent(e.content(acct), e.content("clean")); len(d) > 0 {
+		e.t.Errorf("after an interrupted first run and a complete one, the store differs from a clean sync:\n%s", strings.Join(d, "\n"))
+	}
 }
 
 // failingAfterDir fails the user read after `after` entries, as a
