@@ -14,9 +14,10 @@ import (
 var errOrder = errors.New("db: the rows of a page came out of order")
 
 // orderedPage reads a page in q's order: sought from after when it is a
-// cursor of this query ending at offset and nothing has changed since
-// (scim_seek.go), else cut with LIMIT/OFFSET. next is the cursor of its
-// last row.
+// cursor of this query ending at or before offset and nothing has changed
+// since (scim_seek.go), skipping the rows between its end and offset (a
+// checkpoint's, scim_checkpoint.go), else cut with LIMIT/OFFSET. next is
+// the cursor of its last row.
 func (s *Store) orderedPage(kind resourceKind, table, cols, account, where string, whereArgs []any, q bridge.Query, offset int,
 	after string, scan scanFunc) (int, string, error) {
 	oc := &compiler{dialect: s.dialect, kind: kind, alias: "t"}
@@ -52,10 +53,13 @@ func (s *Store) orderedPage(kind resourceKind, table, cols, account, where strin
 	inOrder := &orderCheck{desc: q.SortDescending, emptyLast: emptyLast, off: outerSort, key: &lastKey, id: &lastID}
 	ps := pageSQL{dialect: s.dialect, table: table, cols: cols, order: order, orderArgs: orderArgs,
 		selCols: selCols, selArgs: selArgs, outerSort: outerSort}
-	if cur, valid := parseCursor(after); ok && valid && cur.fp == fp && cur.pos == offset {
+	if cur, valid := parseCursor(after); ok && valid && cur.fp == fp && cur.pos <= offset {
 		// The count is a bounded integer of ours: written into the text,
-		// it lets PostgreSQL keep a generic plan for the seek.
-		sqlText, args := ps.build(pageRanges(s.dialect, kind, q, where, whereArgs, order, orderArgs, &cur), q.Count, 0, false)
+		// it lets PostgreSQL keep a generic plan for the seek. A skip
+		// (under a checkpoint interval) is bound, as OFFSET's is: one
+		// statement text, not one per skip.
+		skip := offset - cur.pos
+		sqlText, args := ps.build(pageRanges(s.dialect, kind, q, where, whereArgs, order, orderArgs, &cur), q.Count, skip, skip > 0)
 		got, err := scan(sqlText, args, extra, func() error {
 			if epoch != cur.epoch || epoch < 0 {
 				return errStale
