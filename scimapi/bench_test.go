@@ -226,6 +226,17 @@ func BenchmarkSCIM(b *testing.B) {
 				{"Page100StartIndexDeep", func(int, int) string {
 					return fmt.Sprintf("/scim/v2/Users?count=100&startIndex=%d", n*9/10+1)
 				}},
+				// Pages at random depths between half and all of the
+				// table (a fixed sequence), which neither a walk nor an
+				// earlier request has a cursor for: each is sought from
+				// the checkpoint before it (pagecheckpoint.go). Run alone
+				// (-bench .../Page100StartIndexRandomDeep), it includes
+				// the first read of the checkpoints.
+				{"Page100StartIndexRandomDeep", func(i, _ int) string {
+					h := uint64(i+1) * 0x9e3779b97f4a7c15
+					h ^= h >> 29
+					return fmt.Sprintf("/scim/v2/Users?count=100&startIndex=%d", n/2+1+int(h%uint64(max(n/2-100, 1))))
+				}},
 				{"Group5000Members", func(int, int) string { return "/scim/v2/Groups/" + s.big }},
 				{"Group5000ExcludedMembers", func(int, int) string { return "/scim/v2/Groups/" + s.big + "?excludedAttributes=members" }},
 			}

@@ -18,7 +18,8 @@ import (
 // from it instead of skipping end rows, when nothing in the account has
 // changed since (the store checks, in the statement that reads the page;
 // otherwise it reads with OFFSET as without a cursor). A random jump finds
-// no cursor and walks. The cache is per process: replicas sharing one
+// no cursor: deep ones are read from checkpoints (pagecheckpoint.go), the
+// others walk. The cache is per process: replicas sharing one
 // PostgreSQL each keep their own, and a cursor is never wrong for a
 // replica that did not make it, only unused.
 
@@ -37,6 +38,8 @@ type cursorCache struct {
 	bytes    int
 	ll       *list.List // front: most recently used
 	m        map[string]*list.Element
+	// points holds the checkpoint sets of deep pages (pagecheckpoint.go).
+	points *checkpointCache
 }
 
 type cursorEntry struct{ key, cursor string }
@@ -46,7 +49,8 @@ type cursorEntry struct{ key, cursor string }
 const maxShapeKey = 2048
 
 func newCursorCache(max, maxBytes int) *cursorCache {
-	return &cursorCache{max: max, maxBytes: maxBytes, ll: list.New(), m: map[string]*list.Element{}}
+	return &cursorCache{max: max, maxBytes: maxBytes, ll: list.New(), m: map[string]*list.Element{},
+		points: newCheckpointCache(checkpointShapes, checkpointBytes)}
 }
 
 // shapeKey identifies the rows and order of a list request and one end
@@ -106,15 +110,23 @@ const (
 )
 
 // pagedList runs one page through read with the cursor of the page that
-// ended just before it, if one is cached, and caches the cursor of its
-// end; *n is the number of resources read wrote.
+// ended just before it, if one is cached, or else of the checkpoint before
+// it (a deep page, pagecheckpoint.go), and caches the cursor of its end;
+// *n is the number of resources read wrote.
 func (s *server) pagedList(r *http.Request, rt *resourceType, p listParams, q bridge.Query, n *int, read func(after string) (int, string, error)) (int, error) {
 	acct := account(r)
 	after := ""
+	var done func(next string)
 	if q.StartIndex > 1 && q.Count > 0 {
 		after = s.cursors.get(shapeKey(acct, rt, p, q.StartIndex-1))
+		if after == "" {
+			after, done = s.fromCheckpoint(r, rt, p, q)
+		}
 	}
 	total, next, err := read(after)
+	if err == nil && done != nil {
+		done(next)
+	}
 	if err != nil || next == "" || *n == 0 {
 		return total, err
 	}
