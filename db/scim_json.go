@@ -120,9 +120,11 @@ func (s *Store) QueryUsersJSON(ctx context.Context, account string, q bridge.Que
 }
 
 // QueryUsersPage is QueryUsersJSON with cursors (db/scim_seek.go): after
-// is the cursor of the page that ended at row q.StartIndex-1 of the same
-// query, or empty; next is the cursor of this page's last row, or empty
-// when the query cannot be sought.
+// is the cursor of a row of the same query at or before row
+// q.StartIndex-1 (the page that ended there, or a checkpoint,
+// db/scim_checkpoint.go, whose remaining rows are skipped), or empty; next
+// is the cursor of this page's last row, or empty when the query cannot
+// be sought.
 func (s *Store) QueryUsersPage(ctx context.Context, account string, q bridge.Query, after string, withGroups bool, fn UserFunc) (total int, next string, err error) {
 	cols := s.userCols()
 	if withGroups {
