@@ -36,7 +36,7 @@ func confGroups(c *confRun) []conf {
 				wantNoKeys(t, "members.0", r.get("members.0").(map[string]any), "display")
 			}},
 		{name: "POST /Groups with a displayName in use is accepted (displayName is not unique)", method: "POST", path: "/Groups", status: 201,
-			body: `{"schemas":["` + groupURN + `"],"displayName":"Conformance Group"}`,
+			body:  `{"schemas":["` + groupURN + `"],"displayName":"Conformance Group"}`,
 			check: func(t *testing.T, r resp, c *confRun) { c.set("group2", r.str("id")) }},
 		{name: "PATCH remove members[...] with a malformed filter is 400 invalidFilter", method: "PATCH", path: "/Groups/{group}", status: 400,
 			scimType: "invalidFilter", body: patchOps(`[{"op":"remove","path":"members[value eq]"}]`)},
@@ -74,7 +74,9 @@ func confGroups(c *confRun) []conf {
 			}),
 		pg("PATCH add a member that does not exist is 400 invalidValue", `[{"op":"add","path":"members","value":[{"value":"00000000-0000-0000-0000-000000000000"}]}]`, 400, "invalidValue", nil),
 		pg("PATCH replace displayName without path (Okta)", `[{"op":"replace","value":{"id":"{group}","displayName":"Conformance Group Renamed"}}]`, 200, "",
-			func(t *testing.T, r resp, c *confRun) { wantEq(t, "displayName", r.str("displayName"), "Conformance Group Renamed") }),
+			func(t *testing.T, r resp, c *confRun) {
+				wantEq(t, "displayName", r.str("displayName"), "Conformance Group Renamed")
+			}),
 		{name: "GET /Groups filtered by members.value", method: "GET", status: 200,
 			path: "/Groups?attributes=displayName&filter=" + c.q(`members.value eq "{dave}"`), check: listShape(2)},
 		{name: "the member's groups show the group", method: "GET", path: "/Users/{dave}?attributes=groups", status: 200,
@@ -93,7 +95,7 @@ func confGroups(c *confRun) []conf {
 				}
 			}},
 		{name: "PUT /Groups replaces members", method: "PUT", path: "/Groups/{group}", status: 200,
-			body: `{"schemas":["` + groupURN + `"],"displayName":"Conformance Group","members":[{"value":"{alice}"},{"value":"{bob}"}]}`,
+			body:  `{"schemas":["` + groupURN + `"],"displayName":"Conformance Group","members":[{"value":"{alice}"},{"value":"{bob}"}]}`,
 			check: func(t *testing.T, r resp, c *confRun) { wantEq(t, "members", len(memberIDs(r)), 2) }},
 		{name: "DELETE /Groups is 204", method: "DELETE", path: "/Groups/{group2}", status: 204},
 		{name: "GET of the deleted group is 404", method: "GET", path: "/Groups/{group2}", status: 404},

@@ -129,7 +129,7 @@ func confLists(c *confRun) []conf {
 				wantEq(t, "userName", userNames(r)[0], "alice@example.com")
 			}},
 		{name: "POST /.search spans Users and Groups", method: "POST", path: "/.search", status: 200,
-			body: `{"schemas":["` + schemaSearchRequest + `"],"filter":"displayName sw \"Engineering\"","attributes":["displayName"]}`,
+			body:  `{"schemas":["` + schemaSearchRequest + `"],"filter":"displayName sw \"Engineering\"","attributes":["displayName"]}`,
 			check: listShape(1)},
 		{name: "POST /.search takes attributes of either type", method: "POST", path: "/.search", status: 200,
 			body: `{"schemas":["` + schemaSearchRequest + `"],"excludedAttributes":["members","groups"],"count":1}`,
@@ -138,7 +138,7 @@ func confLists(c *confRun) []conf {
 				wantNoKeys(t, "resource", resources(r)[0], "groups", "members")
 			}},
 		{name: "POST .search takes the SearchRequest URN in any case (URNs are case-insensitive)", method: "POST", path: "/Users/.search", status: 200,
-			body: `{"schemas":["` + strings.ToUpper(schemaSearchRequest) + `"],"filter":"userName sw \"alice\"","attributes":["userName"]}`,
+			body:  `{"schemas":["` + strings.ToUpper(schemaSearchRequest) + `"],"filter":"userName sw \"alice\"","attributes":["userName"]}`,
 			check: listShape(1)},
 		{name: "POST .search takes attributes as one comma-separated string", method: "POST", path: "/Users/.search", status: 200,
 			body: `{"schemas":["` + schemaSearchRequest + `"],"filter":"userName sw \"alice\"","attributes":"userName, active"}`,
@@ -209,7 +209,7 @@ func confProjection(c *confRun) []conf {
 				}
 			}},
 		{name: "attributes apply to the POST answer", method: "POST", path: "/Users?attributes=userName", status: 201,
-			body: `{"schemas":["` + userURN + `"],"userName":"projected@example.com","title":"T"}`,
+			body:  `{"schemas":["` + userURN + `"],"userName":"projected@example.com","title":"T"}`,
 			check: func(t *testing.T, r resp, c *confRun) { wantNoKeys(t, "user", r.body, "title", "meta") }},
 	}
 }

@@ -52,7 +52,9 @@ func confUsers(c *confRun) []conf {
 			body: `{"schemas":`, status: 400, scimType: "invalidSyntax"},
 		{name: "POST with the core schema URN in another case is accepted", method: "POST", path: "/Users",
 			body: `{"schemas":["` + strings.ToUpper(userURN) + `"],"USERNAME":"upper.case@example.com"}`, status: 201,
-			check: func(t *testing.T, r resp, c *confRun) { wantEq(t, "userName", r.str("userName"), "upper.case@example.com") }},
+			check: func(t *testing.T, r resp, c *confRun) {
+				wantEq(t, "userName", r.str("userName"), "upper.case@example.com")
+			}},
 		{name: "GET /Users/{id} answers the resource with its ETag", method: "GET", path: "/Users/{user}", status: 200,
 			check: func(t *testing.T, r resp, c *confRun) {
 				wantEq(t, "ETag", r.Header().Get("ETag"), c.vars["userTag"])
