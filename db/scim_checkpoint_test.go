@@ -17,10 +17,17 @@ import (
 // and the cursor it hands out.
 func pageTotal(t *testing.T, s *Store, kind resourceKind, q bridge.Query, after string) (ids []string, total int, next string) {
 	t.Helper()
+	return readPageWith(t, s, kind, q, after, false)
+}
+
+// readPageWith reads one page of q from after, users with or without
+// their groups (two statement shapes).
+func readPageWith(t *testing.T, s *Store, kind resourceKind, q bridge.Query, after string, withGroups bool) (ids []string, total int, next string) {
+	t.Helper()
 	ctx := context.Background()
 	var err error
 	if kind == kindUsers {
-		total, next, err = s.QueryUsersPage(ctx, bridge.DefaultAccount, q, after, false, func(u bridge.User, _ []byte, _ []bridge.GroupRef) error {
+		total, next, err = s.QueryUsersPage(ctx, bridge.DefaultAccount, q, after, withGroups, func(u bridge.User, _ []byte, _ []bridge.GroupRef) error {
 			ids = append(ids, u.ID)
 			return nil
 		})

@@ -58,24 +58,7 @@ func walk(t *testing.T, s *Store, kind resourceKind, q bridge.Query, count int, 
 
 func readPage(t *testing.T, s *Store, kind resourceKind, q bridge.Query, after string) ([]string, string) {
 	t.Helper()
-	ctx := context.Background()
-	var ids []string
-	var next string
-	var err error
-	if kind == kindUsers {
-		_, next, err = s.QueryUsersPage(ctx, bridge.DefaultAccount, q, after, true, func(u bridge.User, _ []byte, _ []bridge.GroupRef) error {
-			ids = append(ids, u.ID)
-			return nil
-		})
-	} else {
-		_, next, err = s.QueryGroupsPage(ctx, bridge.DefaultAccount, q, after, func(g bridge.Group, _, _, _ []byte) error {
-			ids = append(ids, g.ID)
-			return nil
-		})
-	}
-	if err != nil {
-		t.Fatalf("page at %d: %v", q.StartIndex, err)
-	}
+	ids, _, next := readPageWith(t, s, kind, q, after, true)
 	return ids, next
 }
 
