@@ -109,7 +109,15 @@ func liveMemberInsert(table, typ string, pg bool) string {
 	if pg {
 		from = "jsonb_array_elements_text(CAST(? AS jsonb)) AS j(value)"
 	}
-	return "INSERT INTO group_members (account_id, group_id, member_id, member_type) " +
+	// OR FAIL on SQLite: with no ABORT conflict, no immediate foreign key
+	// (0013) and no function call in it, the statement cannot abort
+	// halfway, so SQLite skips its statement journal (a copy of every page
+	// it changes). A failure fails the whole Apply all the same.
+	ins := "INSERT OR FAIL INTO "
+	if pg {
+		ins = "INSERT INTO "
+	}
+	return ins + "group_members (account_id, group_id, member_id, member_type) " +
 		"SELECT ?, ?, t.id, '" + typ + "' FROM " + from + " CROSS JOIN " + table + " t " +
 		"WHERE t.id = j.value AND t.account_id = ? AND t.status <> '" + string(bridge.StatusDeleted) + "'"
 }
