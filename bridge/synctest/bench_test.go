@@ -178,6 +178,10 @@ func benchEnv(t *testing.T, storeVar string) *env {
 		e.engine.Log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: benchLogLevel()}))
 	}
 	e.engine.BatchSize = 0
+	// SCIMBRIDGE_BENCH_BATCH sets the engine's BatchSize instead.
+	if n, err := strconv.Atoi(os.Getenv("SCIMBRIDGE_BENCH_BATCH")); err == nil {
+		e.engine.BatchSize = n
+	}
 	return e
 }
 
