@@ -176,6 +176,9 @@ func RDNValue(dn string) string {
 // it is an OU (for the path of an OU group). Containers (CN=Users) are not
 // OUs and do not appear.
 func OUPath(dn string, self bool) string {
+	if p, ok := plainOUPath(dn, self); ok {
+		return p
+	}
 	rdns := parseDN(dn)
 	if !self && len(rdns) > 0 {
 		rdns = rdns[1:]
@@ -187,6 +190,63 @@ func OUPath(dn string, self bool) string {
 		}
 	}
 	return strings.Join(parts, "/")
+}
+
+// plainOUPath is OUPath for a plainDN, read from dn in place: each RDN is
+// type=value as written, so the OU values are substrings of dn, and a path
+// of one OU costs nothing. It declines (ok false) what parseDN would change:
+// a type or an OU value with surrounding white space it trims (a tab, a
+// non-ASCII space) or an OU value holding its escaped-space placeholder.
+func plainOUPath(dn string, self bool) (path string, ok bool) {
+	if !plainDN(dn) {
+		return "", false
+	}
+	rest := dn
+	if !self {
+		i := strings.IndexByte(dn, ',')
+		if i < 0 {
+			return "", true
+		}
+		rest = dn[i+1:]
+	}
+	var buf [8]string
+	ous := buf[:0] // leaf first
+	n := 0
+	for rest != "" {
+		r := rest
+		if i := strings.IndexByte(rest, ','); i >= 0 {
+			r, rest = rest[:i], rest[i+1:]
+		} else {
+			rest = ""
+		}
+		typ, val, _ := strings.Cut(r, "=")
+		if strings.TrimSpace(typ) != typ {
+			return "", false
+		}
+		if !strings.EqualFold(typ, "ou") {
+			continue
+		}
+		if strings.TrimSpace(val) != val || strings.Contains(val, escapedSpace) {
+			return "", false
+		}
+		ous = append(ous, val)
+		n += len(val)
+	}
+	switch len(ous) {
+	case 0:
+		return "", true
+	case 1:
+		return ous[0], true
+	}
+	var b strings.Builder
+	b.Grow(n + len(ous) - 1)
+	for i := len(ous) - 1; i >= 0; i-- {
+		b.WriteString(ous[i])
+		if i > 0 {
+			b.WriteByte('/')
+		}
+	}
+	return b.String(), true
 }
 
 // plainDN reports whether dn needs no parsing to normalize: no escapes or

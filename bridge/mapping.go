@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -20,6 +21,14 @@ type mappingRow struct {
 	Path  string
 	LDAP  []string
 	Value string
+}
+
+// compiledRow is a mappingRow made ready for User: the path split once,
+// the LDAP names lower-cased as Entry.Attrs keys them.
+type compiledRow struct {
+	path  userPath
+	ldap  []string
+	value string
 }
 
 const (
@@ -66,7 +75,11 @@ func DefaultMappingAttributes() []string {
 // Mapper turns AD entries into SCIM users and groups for one account's
 // settings. It is immutable and safe for concurrent use.
 type Mapper struct {
-	rows []mappingRow
+	rows     []mappingRow
+	compiled []compiledRow
+	// topKeys is how many top-level attributes User can set: the size its
+	// document is made with, so the map does not grow while it is filled.
+	topKeys int
 	// extra are the LDAP attributes custom mappings read.
 	extra []string
 }
@@ -76,11 +89,16 @@ type Mapper struct {
 // than failing every run.
 func NewMapper(s Settings) *Mapper {
 	m := &Mapper{rows: append([]mappingRow(nil), defaultUserMapping...)}
-	if s.Users.Mapping != MappingCustom {
-		return m
+	if s.Users.Mapping == MappingCustom {
+		m.addCustom(s.Users.CustomMappings)
 	}
+	m.compile()
+	return m
+}
+
+func (m *Mapper) addCustom(mappings []CustomMapping) {
 	seen := map[string]bool{}
-	for _, cm := range s.Users.CustomMappings {
+	for _, cm := range mappings {
 		path, err := CanonicalUserPath(cm.SCIM)
 		if err != nil || IsReadOnlyUserPath(path) {
 			continue
@@ -104,7 +122,20 @@ func NewMapper(s Settings) *Mapper {
 			m.rows = append(m.rows, row)
 		}
 	}
-	return m
+}
+
+func (m *Mapper) compile() {
+	top := map[string]bool{"active": true, "externalId": true, SchemaEnterpriseUser: true, SchemaBridgeUser: true}
+	m.compiled = make([]compiledRow, len(m.rows))
+	for i, r := range m.rows {
+		c := compiledRow{path: compileUserPath(r.Path), value: r.Value}
+		for _, a := range r.LDAP {
+			c.ldap = append(c.ldap, strings.ToLower(a))
+		}
+		top[c.path.topKey()] = true
+		m.compiled[i] = c
+	}
+	m.topKeys = len(top)
 }
 
 // Attributes are the LDAP attributes custom mappings need beyond the
@@ -133,18 +164,19 @@ type UserFacts struct {
 // User maps one AD user entry. It fails when the entry has nothing to make
 // a userName from.
 func (m *Mapper) User(e Entry, f UserFacts, lookup Lookup) (User, error) {
-	attrs := map[string]any{}
-	for _, r := range m.rows {
-		v := r.Value
-		for _, a := range r.LDAP {
-			if v = strings.TrimSpace(e.Get(a)); v != "" {
+	attrs := make(map[string]any, m.topKeys)
+	for i := range m.compiled {
+		r := &m.compiled[i]
+		v := r.value
+		for _, a := range r.ldap {
+			if v = strings.TrimSpace(firstValue(e, a)); v != "" {
 				break
 			}
 		}
 		if v == "" {
-			setPath(attrs, r.Path, nil)
+			r.path.set(attrs, nil)
 		} else {
-			setPath(attrs, r.Path, v)
+			r.path.set(attrs, v)
 		}
 	}
 	if emails, ok := attrs["emails"].([]any); ok {
@@ -166,17 +198,22 @@ func (m *Mapper) User(e Entry, f UserFacts, lookup Lookup) (User, error) {
 	attrs["active"] = active
 	attrs["externalId"] = e.GUID
 
-	if mgr := e.Get("manager"); mgr != "" {
+	if mgr := firstValue(e, "manager"); mgr != "" {
 		if r, ok := lookup(mgr); ok && r.Kind == EntryUser {
 			ent := extension(attrs, SchemaEnterpriseUser)
 			ent["manager"] = map[string]any{"value": r.ID, "displayName": r.Name}
 		}
 	}
+	ouPath := OUPath(e.DN, false)
 	ext := extension(attrs, SchemaBridgeUser)
 	ext["dn"] = e.DN
-	ext["ouPath"] = OUPath(e.DN, false)
+	ext["ouPath"] = ouPath
 	ext["kind"] = "user"
-	ext["status"] = string(status)
+	if active { // the constants, boxed without an allocation
+		ext["status"] = string(StatusActive)
+	} else {
+		ext["status"] = string(StatusDeactivated)
+	}
 	ext["protected"] = f.Protected
 	parent := ""
 	if r, ok := lookup(ParentDN(e.DN)); ok && r.Kind == EntryOU {
@@ -193,11 +230,21 @@ func (m *Mapper) User(e Entry, f UserFacts, lookup Lookup) (User, error) {
 		Active:      active,
 		Status:      status,
 		DN:          e.DN,
-		OUPath:      OUPath(e.DN, false),
+		OUPath:      ouPath,
 		Attributes:  attrs,
 	}
-	u.Hash = contentHash(attrs, nil)
+	// attrs is final here: nothing after the mapper changes it (see
+	// User.AttributesJSON).
+	u.AttributesJSON, u.Hash = renderUserAttributes(attrs)
 	return u, nil
+}
+
+// firstValue is e.Get for an attribute name already in lower case.
+func firstValue(e Entry, lower string) string {
+	if v := e.Attrs[lower]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 type mappingError string
@@ -284,31 +331,71 @@ const mappingVersion = "m1"
 // The JSON goes to the digest a few KB at a time: a group of 100,000
 // members would otherwise build 6 MB of it at once.
 func contentHash(attrs map[string]any, members []Member) string {
-	h := sha256.New()
-	b := make([]byte, 0, 1024)
-	b = append(b, `{"a":`...)
+	bp := jsonBuffers.Get().(*[]byte)
+	defer jsonBuffers.Put(bp)
+	b := append((*bp)[:0], `{"a":`...)
 	b, _ = AppendJSON(b, attrs)
-	if len(members) > 0 {
-		b = append(b, `,"m":[`...)
-		for i, m := range members {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = append(b, `{"ID":`...)
-			b, _ = appendJSONString(b, m.ID)
-			b = append(b, `,"Type":`...)
-			b, _ = appendJSONString(b, m.Type)
-			b = append(b, '}')
-			if len(b) >= 4096 {
-				h.Write(b)
-				b = b[:0]
-			}
-		}
-		b = append(b, ']')
+	if len(members) == 0 {
+		b = append(b, '}')
+		*bp = b
+		return hashText(sha256.Sum256(b))
 	}
-	b = append(b, '}')
+	h := sha256.New()
+	b = append(b, `,"m":[`...)
+	for i, m := range members {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"ID":`...)
+		b = appendJSONString(b, m.ID)
+		b = append(b, `,"Type":`...)
+		b = appendJSONString(b, m.Type)
+		b = append(b, '}')
+		if len(b) >= 4096 {
+			h.Write(b)
+			b = b[:0]
+		}
+	}
+	b = append(b, ']', '}')
 	h.Write(b)
-	return mappingVersion + ":" + hex.EncodeToString(h.Sum(nil))
+	*bp = b
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	return hashText(sum)
+}
+
+// renderUserAttributes encodes a user's attributes once for both of its
+// uses: the content hash (contentHash(attrs, nil) digests {"a":<attrs>})
+// and the store's attributes column (encodeAttributes in package db writes
+// the same AppendJSON bytes). doc is "" when attrs cannot be encoded; the
+// store then encodes the map and reports the error itself.
+func renderUserAttributes(attrs map[string]any) (doc, hash string) {
+	bp := jsonBuffers.Get().(*[]byte)
+	defer jsonBuffers.Put(bp)
+	b := append((*bp)[:0], `{"a":`...)
+	b, err := AppendJSON(b, attrs)
+	b = append(b, '}')
+	*bp = b
+	if err == nil && len(attrs) > 0 {
+		doc = string(b[len(`{"a":`) : len(b)-1])
+	}
+	return doc, hashText(sha256.Sum256(b))
+}
+
+// jsonBuffers holds the scratch buffers hashes are written in; only the
+// digest (and a user's JSON, copied) leaves them.
+var jsonBuffers = sync.Pool{New: func() any {
+	b := make([]byte, 0, 2048)
+	return &b
+}}
+
+// hashText is a digest as a hash: mappingVersion, a colon, lower-case hex.
+func hashText(sum [sha256.Size]byte) string {
+	var out [len(mappingVersion) + 1 + 2*sha256.Size]byte
+	n := copy(out[:], mappingVersion)
+	out[n] = ':'
+	hex.Encode(out[n+1:], sum[:])
+	return string(out[:])
 }
 
 func extension(attrs map[string]any, urn string) map[string]any {
@@ -323,41 +410,94 @@ func extension(attrs map[string]any, urn string) map[string]any {
 // setPath sets a canonical SCIM user path in attrs, or removes it when value
 // is nil. Supported forms: attr, attr.sub, coll[type eq "t"].sub, and any of
 // these after a schema URN and a colon. Empty objects and lists left by a
-// removal are removed too.
+// removal are removed too. The mapper compiles its paths once instead.
 func setPath(attrs map[string]any, path string, value any) {
+	p := compileUserPath(path)
+	p.set(attrs, value)
+}
+
+// userPath is a path setPath understands, split into its parts once, when
+// the mapper is built: setting it costs map operations only. Exactly one
+// form applies: inner (after an extension URN), coll (a typed entry of a
+// multi-valued attribute), parent (a sub-attribute) or key alone.
+type userPath struct {
+	urn   string
+	inner *userPath
+	coll  string // coll[type eq "typ"].key
+	typ   string
+	// typValue is typ as the value of a new entry's "type", boxed once.
+	typValue any
+	// parent.key
+	parent string
+	key    string
+}
+
+func compileUserPath(path string) userPath {
 	for _, urn := range []string{SchemaEnterpriseUser, SchemaBridgeUser} {
-		if strings.HasPrefix(path, urn+":") {
-			inner, _ := attrs[urn].(map[string]any)
-			if inner == nil {
-				if value == nil {
-					return
-				}
-				inner = map[string]any{}
-				attrs[urn] = inner
-			}
-			setPath(inner, path[len(urn)+1:], value)
-			if len(inner) == 0 {
-				delete(attrs, urn)
-			}
-			return
+		if len(path) > len(urn) && path[len(urn)] == ':' && path[:len(urn)] == urn {
+			inner := compileUserPath(path[len(urn)+1:])
+			return userPath{urn: urn, inner: &inner}
 		}
 	}
-	if i := strings.Index(path, "["); i > 0 {
-		coll := path[:i]
+	if i := strings.IndexByte(path, '['); i > 0 {
 		rest := path[i:]
-		end := strings.Index(rest, "]")
-		typ := ""
-		if q := strings.Split(rest[:end], `"`); len(q) >= 2 {
-			typ = q[1]
+		end := strings.IndexByte(rest, ']')
+		if end < 0 {
+			end = len(rest) // canonical paths close the filter
 		}
-		sub := strings.TrimPrefix(rest[end+1:], ".")
+		// The type is what the first pair of quotes holds.
+		typ := ""
+		if _, t, ok := strings.Cut(rest[:end], `"`); ok {
+			typ, _, _ = strings.Cut(t, `"`)
+		}
+		sub := ""
+		if end < len(rest) {
+			sub = strings.TrimPrefix(rest[end+1:], ".")
+		}
 		if sub == "" {
 			sub = "value"
 		}
-		list, _ := attrs[coll].([]any)
+		return userPath{coll: path[:i], typ: typ, typValue: typ, key: sub}
+	}
+	if i := strings.IndexByte(path, '.'); i > 0 {
+		return userPath{parent: path[:i], key: path[i+1:]}
+	}
+	return userPath{key: path}
+}
+
+// topKey is the top-level attribute p sets.
+func (p *userPath) topKey() string {
+	switch {
+	case p.inner != nil:
+		return p.urn
+	case p.coll != "":
+		return p.coll
+	case p.parent != "":
+		return p.parent
+	}
+	return p.key
+}
+
+func (p *userPath) set(attrs map[string]any, value any) {
+	switch {
+	case p.inner != nil:
+		inner, _ := attrs[p.urn].(map[string]any)
+		if inner == nil {
+			if value == nil {
+				return
+			}
+			inner = map[string]any{}
+			attrs[p.urn] = inner
+		}
+		p.inner.set(inner, value)
+		if len(inner) == 0 {
+			delete(attrs, p.urn)
+		}
+	case p.coll != "":
+		list, _ := attrs[p.coll].([]any)
 		idx := -1
 		for j, x := range list {
-			if m, ok := x.(map[string]any); ok && m["type"] == typ {
+			if m, ok := x.(map[string]any); ok && m["type"] == p.typ {
 				idx = j
 				break
 			}
@@ -367,49 +507,44 @@ func setPath(attrs map[string]any, path string, value any) {
 				return
 			}
 			m := list[idx].(map[string]any)
-			delete(m, sub)
+			delete(m, p.key)
 			if onlyMarkers(m) {
 				list = append(list[:idx:idx], list[idx+1:]...)
 			}
 			if len(list) == 0 {
-				delete(attrs, coll)
+				delete(attrs, p.coll)
 			} else {
-				attrs[coll] = list
+				attrs[p.coll] = list
 			}
 			return
 		}
 		if idx < 0 {
-			list = append(list, map[string]any{"type": typ})
+			list = append(list, map[string]any{"type": p.typValue})
 			idx = len(list) - 1
 		}
-		list[idx].(map[string]any)[sub] = value
-		attrs[coll] = list
-		return
-	}
-	if i := strings.Index(path, "."); i > 0 {
-		parent, sub := path[:i], path[i+1:]
-		m, _ := attrs[parent].(map[string]any)
+		list[idx].(map[string]any)[p.key] = value
+		attrs[p.coll] = list
+	case p.parent != "":
+		m, _ := attrs[p.parent].(map[string]any)
 		if m == nil {
 			if value == nil {
 				return
 			}
 			m = map[string]any{}
-			attrs[parent] = m
+			attrs[p.parent] = m
 		}
 		if value == nil {
-			delete(m, sub)
+			delete(m, p.key)
 			if len(m) == 0 {
-				delete(attrs, parent)
+				delete(attrs, p.parent)
 			}
 		} else {
-			m[sub] = value
+			m[p.key] = value
 		}
-		return
-	}
-	if value == nil {
-		delete(attrs, path)
-	} else {
-		attrs[path] = value
+	case value == nil:
+		delete(attrs, p.key)
+	default:
+		attrs[p.key] = value
 	}
 }
 

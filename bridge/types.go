@@ -55,6 +55,16 @@ type User struct {
 	DN          string
 	OUPath      string
 	Attributes  map[string]any
+	// AttributesJSON, when not "", is a cache: it must equal the JSON the
+	// store writes for Attributes (AppendJSON's bytes), and the store then
+	// writes it instead of encoding the map again on the sync's critical
+	// path. Only Mapper.User sets it, from the finished document it also
+	// hashes, and no step between the mapper and the store changes a
+	// mapped user's Attributes (the plan decides, the sink sets AccountID
+	// and the times, which are columns, not attributes). Users read from
+	// the store or built from a SCIM request leave it "". Code that changes
+	// the Attributes of a mapped user must set it to "".
+	AttributesJSON string `json:"-"`
 	// Hash is a digest of what AD last gave for the user, so an unchanged
 	// entry costs no write.
 	Hash         string
