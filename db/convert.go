@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/scimbridge/scimbridge/bridge"
@@ -17,12 +18,22 @@ func encodeAttributes(m map[string]any) (string, error) {
 	}
 	// bridge.AppendJSON gives encoding/json's bytes without its reflection
 	// over map[string]any (the cost of a full sync's writes, after SQL).
-	b, err := bridge.AppendJSON(make([]byte, 0, 1024), m)
+	bp := encodeBuffers.Get().(*[]byte)
+	defer encodeBuffers.Put(bp)
+	b, err := bridge.AppendJSON((*bp)[:0], m)
+	*bp = b
 	if err != nil {
 		return "", fmt.Errorf("encode attributes: %w", err)
 	}
 	return string(b), nil
 }
+
+// encodeBuffers are encodeAttributes' scratch buffers: only the string
+// copied out of one leaves it.
+var encodeBuffers = sync.Pool{New: func() any {
+	b := make([]byte, 0, 1024)
+	return &b
+}}
 
 // decodeAttributes reads a JSON object; "{}" and NULL read as nil, so an
 // object stored without attributes reads back the way it was written.
@@ -40,8 +51,20 @@ func decodeAttributes(s string) (map[string]any, error) {
 	return m, nil
 }
 
+// userAttributes is the attributes column of u: the JSON the mapper
+// rendered with the content hash when it left it (AppendJSON's bytes, the
+// same encodeAttributes writes, and off the single writer's critical
+// path), or the encoding of the map. See bridge.User.AttributesJSON for
+// why the rendering cannot be stale.
+func userAttributes(u *bridge.User) (string, error) {
+	if u.AttributesJSON != "" {
+		return u.AttributesJSON, nil
+	}
+	return encodeAttributes(u.Attributes)
+}
+
 func userToRow(account string, u bridge.User) (userRow, error) {
-	attrs, err := encodeAttributes(u.Attributes)
+	attrs, err := userAttributes(&u)
 	if err != nil {
 		return userRow{}, err
 	}
