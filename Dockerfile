@@ -2,6 +2,9 @@
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
+# go.mod replaces github.com/go-asn1-ber/asn1-ber with this directory: the
+# module graph needs its go.mod before the download.
+COPY third_party/asn1-ber/go.mod third_party/asn1-ber/
 RUN go mod download
 COPY . .
 ARG VERSION=dev
