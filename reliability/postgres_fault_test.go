@@ -144,6 +144,9 @@ func TestPostgresConnectionKilledDuringApply(t *testing.T) {
 			rec := &applyRecorder{Store: store, at: 1}
 			rec.fault = c.fault(t, p, direct, name)
 			e := newSyncEnv(t, rec)
+			// 500 per batch: the 1,200 users span three, so the fault lands
+			// in the middle of the users (the default, 2,000, is one batch).
+			e.engine.BatchSize = 500
 			const acct = "pgkill"
 			e.configure(acct, settings)
 			r := e.run(acct)
