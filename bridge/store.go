@@ -108,6 +108,14 @@ type MembershipStore interface {
 	GroupsContaining(ctx context.Context, account string, memberIDs []string) ([]string, error)
 }
 
+// ParallelStore is implemented by stores where Apply calls in parallel
+// transactions finish sooner than one after the other (PostgreSQL serves
+// each in a backend of its own; SQLite has one writer). Writers says how
+// many a sync may run at once; a store that does not implement it gets one.
+type ParallelStore interface {
+	Writers() int
+}
+
 // DeltaStore is implemented by stores that answer a delta run's questions
 // about a few objects without loading every object of the account, so a
 // delta costs what changed (and what that touches), not the directory's

@@ -287,24 +287,6 @@ func (k *sink) finish(ctx context.Context) string {
 	return k.memberships(ctx, after)
 }
 
-func (k *sink) memberships(ctx context.Context, items []PlanItem) string {
-	s := k.s
-	for start := 0; start < len(items); start += k.size {
-		if err := ctx.Err(); err != nil {
-			return fmt.Sprintf("cancelled after writing %d of %d objects, before all group memberships were set", k.written, k.total)
-		}
-		batch := items[start:min(start+k.size, len(items))]
-		c := Changes{SetMembers: map[string][]Member{}}
-		for _, it := range batch {
-			c.SetMembers[it.ID] = nonNilMembers(it.Group.Members)
-		}
-		if err := s.e.Store.Apply(ctx, s.opt.Account, c); err != nil {
-			return fmt.Sprintf("setting group memberships failed after %d of %d objects were written: %v", k.written, k.total, err)
-		}
-	}
-	return ""
-}
-
 func (k *sink) deletions(ctx context.Context) string {
 	s := k.s
 	items := k.deletes

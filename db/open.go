@@ -250,3 +250,14 @@ func (s *Store) Gorm() *gorm.DB { return s.db }
 
 // ReadGorm is the handle for read-only queries.
 func (s *Store) ReadGorm() *gorm.DB { return s.read }
+
+// Writers is how many Apply transactions a sync may run at once
+// (bridge.ParallelStore): one on SQLite, whose single writer connection
+// would only queue the rest; two on PostgreSQL, one per core of the
+// machine it was measured on.
+func (s *Store) Writers() int {
+	if s.dialect == DialectPostgres {
+		return 2
+	}
+	return 1
+}
