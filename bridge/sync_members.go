@@ -21,9 +21,9 @@ import (
 // writers; a group larger than that is a transaction of its own.
 const memberRowsPerApply = 50_000
 
-// memberships sets the member lists of items in transactions of at most
-// k.size groups (and, with parallel writers, memberRowsPerApply rows), the
-// largest first. Each transaction is all or nothing, as every batch of a
+// memberships sets the member lists of items, and their content hashes, in
+// transactions of at most k.size groups (and, with parallel writers,
+// memberRowsPerApply rows), the largest first. Each transaction is all or nothing, as every batch of a
 // sync is; after a failure no new one starts, and the first failure is the
 // run's message.
 func (k *sink) memberships(ctx context.Context, items []PlanItem) string {
@@ -76,8 +76,16 @@ func (k *sink) applyMembers(ctx context.Context, batch []PlanItem) string {
 	if err := ctx.Err(); err != nil {
 		return fmt.Sprintf("cancelled after writing %d of %d objects, before all group memberships were set", k.written, k.total)
 	}
+	// Each group again, now with its content hash (written empty before:
+	// sink.put), in the transaction that sets its members.
 	c := Changes{SetMembers: make(map[string][]Member, len(batch))}
+	now := k.s.e.now()
 	for _, it := range batch {
+		g := *it.Group
+		g.Members = nil
+		g.AccountID = k.s.opt.Account
+		g.UpdatedAt = now
+		c.Groups = append(c.Groups, g)
 		c.SetMembers[it.ID] = nonNilMembers(it.Group.Members)
 	}
 	if err := k.s.e.Store.Apply(ctx, k.s.opt.Account, c); err != nil {

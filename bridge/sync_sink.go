@@ -142,9 +142,13 @@ func (k *sink) put(ctx context.Context, it PlanItem) error {
 		return nil
 	}
 	k.total++
+	pending := false
 	if it.Group != nil && !it.membersByDeletion && (it.Action == ActionAdd || it.Action == ActionReactivate || contains(it.Changed, "members")) {
-		m := PlanItem{ID: it.ID, Group: &Group{Members: it.Group.Members}}
-		k.members = append(k.members, m)
+		// The whole group: phase 2 writes its content hash together with
+		// its members (sync_members.go), so that a run failing before then
+		// leaves the group looking changed and the next run sets them.
+		k.members = append(k.members, PlanItem{ID: it.ID, Group: it.Group})
+		pending = true
 	}
 	switch {
 	case it.Action == ActionDelete:
@@ -159,6 +163,9 @@ func (k *sink) put(ctx context.Context, it PlanItem) error {
 		// Members travel separately (phase 2); do not keep them twice.
 		g := *it.Group
 		g.Members = nil
+		if pending {
+			g.Hash = "" // matches no content: see above
+		}
 		it.Group = &g
 	}
 	k.batch = append(k.batch, it)
