@@ -77,7 +77,12 @@ type Changes struct {
 	Groups []Group
 	// Groups whose Members must be replaced are listed here; a Group in
 	// Groups that is not in SetMembers keeps its memberships.
-	SetMembers   map[string][]Member
+	SetMembers map[string][]Member
+	// GroupHashes stores the content hash of groups of SetMembers, written
+	// last in the transaction: a sync writes a group's hash with its
+	// members, not before them (sink.put), and takes the groups' rows at
+	// the end so that parallel transactions do not wait on each other.
+	GroupHashes  map[string]string
 	DeleteUsers  []Deletion
 	DeleteGroups []Deletion
 	Events       []RunEvent

@@ -76,17 +76,12 @@ func (k *sink) applyMembers(ctx context.Context, batch []PlanItem) string {
 	if err := ctx.Err(); err != nil {
 		return fmt.Sprintf("cancelled after writing %d of %d objects, before all group memberships were set", k.written, k.total)
 	}
-	// Each group again, now with its content hash (written empty before:
-	// sink.put), in the transaction that sets its members.
-	c := Changes{SetMembers: make(map[string][]Member, len(batch))}
-	now := k.s.e.now()
+	// Each group's content hash (written empty before: sink.put) goes in
+	// the transaction that sets its members.
+	c := Changes{SetMembers: make(map[string][]Member, len(batch)), GroupHashes: make(map[string]string, len(batch))}
 	for _, it := range batch {
-		g := *it.Group
-		g.Members = nil
-		g.AccountID = k.s.opt.Account
-		g.UpdatedAt = now
-		c.Groups = append(c.Groups, g)
 		c.SetMembers[it.ID] = nonNilMembers(it.Group.Members)
+		c.GroupHashes[it.ID] = it.Group.Hash
 	}
 	if err := k.s.e.Store.Apply(ctx, k.s.opt.Account, c); err != nil {
 		return fmt.Sprintf("setting group memberships failed after %d of %d objects were written: %v", k.written, k.total, err)

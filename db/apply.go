@@ -93,6 +93,9 @@ func (s *Store) Apply(ctx context.Context, account string, c bridge.Changes) err
 		if err := touched.bump(tx, account, c); err != nil {
 			return err
 		}
+		if err := setGroupHashes(tx, account, c.GroupHashes); err != nil {
+			return err
+		}
 		return s.insertEvents(tx, account, c.Events)
 	})
 	return wrap("apply", err)

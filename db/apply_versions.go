@@ -67,3 +67,25 @@ func (m memberChanges) bump(tx *gorm.DB, account string, c bridge.Changes) error
 	}
 	return nil
 }
+
+// setGroupHashes stores the content hash of live groups (Changes.GroupHashes),
+// in id order, near the end of the transaction: the rows it locks are then
+// held only until the commit that follows.
+func setGroupHashes(tx *gorm.DB, account string, hashes map[string]string) error {
+	ids := make([]string, 0, len(hashes))
+	for id := range hashes {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		res := tx.Table("groups").Where("account_id = ? AND id = ? AND status <> ?", account, id, bridge.StatusDeleted).
+			Update("hash", hashes[id])
+		if res.Error != nil {
+			return fmt.Errorf("set group hash: %w", res.Error)
+		}
+		if res.RowsAffected != 1 {
+			return fmt.Errorf("set hash of group %s: not a live group of account %s: %w", id, account, bridge.ErrNotFound)
+		}
+	}
+	return nil
+}
