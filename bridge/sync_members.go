@@ -23,9 +23,9 @@ const memberRowsPerApply = 50_000
 
 // memberships sets the member lists of items, and their content hashes, in
 // transactions of at most k.size groups (and, with parallel writers,
-// memberRowsPerApply rows), the largest first. Each transaction is all or nothing, as every batch of a
-// sync is; after a failure no new one starts, and the first failure is the
-// run's message.
+// memberRowsPerApply rows), the largest first. Each transaction is all or
+// nothing, as every batch of a sync is; after a failure no new one starts,
+// and the first failure is the run's message.
 func (k *sink) memberships(ctx context.Context, items []PlanItem) string {
 	writers, rows := 1, math.MaxInt
 	if p, ok := k.s.e.Store.(ParallelStore); ok && p.Writers() > 1 {
@@ -93,31 +93,27 @@ func (k *sink) applyMembers(ctx context.Context, batch []PlanItem) string {
 // groups and maxRows members (a larger group alone), and returns them the
 // largest first, so that the writers finish together.
 func membershipBatches(items []PlanItem, maxGroups, maxRows int) [][]PlanItem {
-	var (
-		out   [][]PlanItem
-		sizes []int
-		start int
+	type batch struct {
+		items []PlanItem
 		rows  int
-	)
+	}
+	var batches []batch
+	start, rows := 0, 0
 	for i, it := range items {
 		n := max(1, len(it.Group.Members))
 		if i > start && (i-start == maxGroups || rows+n > maxRows) {
-			out, sizes = append(out, items[start:i]), append(sizes, rows)
+			batches = append(batches, batch{items[start:i], rows})
 			start, rows = i, 0
 		}
 		rows += n
 	}
 	if start < len(items) {
-		out, sizes = append(out, items[start:]), append(sizes, rows)
+		batches = append(batches, batch{items[start:], rows})
 	}
-	order := make([]int, len(out))
-	for i := range order {
-		order[i] = i
+	slices.SortStableFunc(batches, func(a, b batch) int { return b.rows - a.rows })
+	out := make([][]PlanItem, len(batches))
+	for i, b := range batches {
+		out[i] = b.items
 	}
-	slices.SortStableFunc(order, func(a, b int) int { return sizes[b] - sizes[a] })
-	sorted := make([][]PlanItem, len(out))
-	for i, j := range order {
-		sorted[i] = out[j]
-	}
-	return sorted
+	return out
 }

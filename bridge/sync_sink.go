@@ -144,10 +144,10 @@ func (k *sink) put(ctx context.Context, it PlanItem) error {
 	k.total++
 	pending := false
 	if it.Group != nil && !it.membersByDeletion && (it.Action == ActionAdd || it.Action == ActionReactivate || contains(it.Changed, "members")) {
-		// The whole group: phase 2 writes its content hash together with
-		// its members (sync_members.go), so that a run failing before then
-		// leaves the group looking changed and the next run sets them.
-		k.members = append(k.members, PlanItem{ID: it.ID, Group: it.Group})
+		// Its members and content hash: phase 2 writes the hash together
+		// with the members (sync_members.go), so that a run failing before
+		// then leaves the group looking changed and the next run sets them.
+		k.members = append(k.members, PlanItem{ID: it.ID, Group: &Group{Members: it.Group.Members, Hash: it.Group.Hash}})
 		pending = true
 	}
 	switch {
